@@ -1,0 +1,32 @@
+package planner
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Outcomes callers branch on with errors.Is. ErrStopped, ErrStepLimit and
+// ErrWallTime are also the causes the run's context is cancelled with.
+var (
+	ErrStopped   = errors.New("stopped by the user")
+	ErrStepLimit = errors.New("step limit reached")
+	ErrWallTime  = errors.New("time limit reached")
+	ErrBadOutput = errors.New("model reply not understood")
+)
+
+// ParseError is a reply an adapter could not turn into actions. It wraps
+// ErrBadOutput and keeps the raw reply so the user can see what the model said.
+type ParseError struct {
+	Raw    string
+	Reason string
+}
+
+func (e *ParseError) Error() string { return "model reply not understood: " + e.Reason }
+
+// Unwrap makes errors.Is(err, ErrBadOutput) true.
+func (e *ParseError) Unwrap() error { return ErrBadOutput }
+
+// BadOutput returns a *ParseError for raw with a formatted reason.
+func BadOutput(raw, format string, args ...any) error {
+	return &ParseError{Raw: raw, Reason: fmt.Sprintf(format, args...)}
+}
