@@ -19,12 +19,18 @@ var (
 type ParseError struct {
 	Raw    string
 	Reason string
+	Err    error // the underlying error, if any (e.g. a *perception.OutsideError)
 }
 
 func (e *ParseError) Error() string { return "model reply not understood: " + e.Reason }
 
-// Unwrap makes errors.Is(err, ErrBadOutput) true.
-func (e *ParseError) Unwrap() error { return ErrBadOutput }
+// Unwrap makes errors.Is(err, ErrBadOutput) true, and reaches Err.
+func (e *ParseError) Unwrap() []error {
+	if e.Err == nil {
+		return []error{ErrBadOutput}
+	}
+	return []error{ErrBadOutput, e.Err}
+}
 
 // BadOutput returns a *ParseError for raw with a formatted reason.
 func BadOutput(raw, format string, args ...any) error {
