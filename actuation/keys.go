@@ -3,6 +3,7 @@ package actuation
 import (
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -43,20 +44,38 @@ var keyAliases = map[string]string{
 	"plus": "+", "minus": "-", "equal": "=", "equals": "=", "comma": ",", "period": ".", "dot": ".",
 	"slash": "/", "backslash": "\\", "semicolon": ";", "apostrophe": "'", "quote": "'", "grave": "`",
 	"backquote": "`", "bracketleft": "[", "bracketright": "]", "leftbracket": "[", "rightbracket": "]",
+	// X keysym names, as xdotool-style agents write them ("Control_L", "Page_Up", "quotedbl").
+	"controll": "ctrl", "controlr": "ctrl", "ctrll": "ctrl", "ctrlr": "ctrl",
+	"altl": "alt", "altr": "alt", "shiftl": "shift", "shiftr": "shift",
+	"superl": "super", "superr": "super", "metal": "super", "metar": "super", "rsuper": "super",
+	"sysreq": "printscreen", "printscrn": "printscreen",
+	"exclam": "!", "at": "@", "numbersign": "#", "hash": "#", "dollar": "$", "percent": "%",
+	"asciicircum": "^", "caret": "^", "ampersand": "&", "asterisk": "*", "star": "*",
+	"parenleft": "(", "parenright": ")", "underscore": "_", "braceleft": "{", "braceright": "}",
+	"bar": "|", "pipe": "|", "colon": ":", "quotedbl": "\"", "doublequote": "\"", "less": "<",
+	"greater": ">", "question": "?", "asciitilde": "~", "tilde": "~",
 }
 
 // NormalizeKey returns the canonical name of one key as a model or a person may write
 // it: "Return", "Escape", "control", "cmd", "ArrowUp", "page_down", "F5", "A".
+// A single ASCII letter is lower-cased ("A" is the a key); NormalizeKeys adds the
+// shift that an upper-case letter implies.
 func NormalizeKey(k string) (string, error) {
+	if k == " " {
+		return "space", nil
+	}
 	s := strings.TrimSpace(k)
 	if s == "" {
 		return "", fmt.Errorf("empty key name")
 	}
-	if utf8.RuneCountInString(s) == 1 {
-		if s == " " {
-			return "space", nil
+	if r, size := utf8.DecodeRuneInString(s); size == len(s) {
+		if r == utf8.RuneError || !unicode.IsPrint(r) {
+			return "", fmt.Errorf("key %q is not a printable character or a key name", k)
 		}
-		return strings.ToLower(s), nil
+		if r >= 'A' && r <= 'Z' {
+			return string(r + ('a' - 'A')), nil
+		}
+		return s, nil
 	}
 	low := strings.ToLower(s)
 	squashed := strings.NewReplacer("_", "", "-", "", " ", "").Replace(low)
@@ -79,34 +98,59 @@ func NormalizeKey(k string) (string, error) {
 	return "", fmt.Errorf("unknown key %q", k)
 }
 
-// ParseKeys splits a combination such as "Ctrl+S", "ctrl s", "cmd-shift-z" or
-// "ctrl + +" into canonical key names, modifiers first in canonical order.
+// ParseKeys splits a combination such as "Ctrl+S", "ctrl s", "cmd-shift-z",
+// "ctrl + +", "ctrl--" or "Page Down" into canonical key names, modifiers first in
+// canonical order.
 func ParseKeys(combo string) ([]string, error) {
+	if combo == " " {
+		return []string{"space"}, nil
+	}
 	s := strings.TrimSpace(combo)
 	if s == "" {
 		return nil, fmt.Errorf("empty key combination")
 	}
-	var parts []string
 	switch {
 	case utf8.RuneCountInString(s) == 1:
-		parts = []string{s}
+		return NormalizeKeys([]string{s})
 	case strings.Contains(s, "+"):
-		parts = splitKeep(s, '+')
+		return NormalizeKeys(splitKeep(s, '+'))
+	case strings.Contains(s, "-"):
+		return splitModifiers(splitKeep(s, '-'), "-")
 	case strings.Contains(s, " "):
-		parts = strings.Fields(s)
-	case strings.Count(s, "-") > 0 && !strings.HasSuffix(strings.ToLower(s), "page-down") && isModifierCombo(s, '-'):
-		parts = splitKeep(s, '-')
-	default:
-		parts = []string{s}
+		return splitModifiers(strings.Fields(s), " ")
 	}
-	return NormalizeKeys(parts)
+	return NormalizeKeys([]string{s})
 }
 
-// NormalizeKeys normalises each key and orders modifiers first, keeping the last
-// non-modifier keys in the order given. Duplicates are dropped.
+// splitModifiers takes the leading fields that are modifiers and reads the rest,
+// joined again with sep, as one key: "ctrl-page-down" is ctrl and page-down, while
+// "page-down" alone is one key. Separated by spaces, a rest that is no key name is
+// read as several keys ("ctrl c v").
+func splitModifiers(fields []string, sep string) ([]string, error) {
+	i := 0
+	for ; i < len(fields)-1; i++ {
+		if n, err := NormalizeKey(fields[i]); err != nil || !isModifier(n) {
+			break
+		}
+	}
+	rest := strings.Join(fields[i:], sep)
+	keys, err := NormalizeKeys(append(fields[:i:i], rest))
+	if err != nil && sep == " " && len(fields)-i > 1 {
+		if keys, err2 := NormalizeKeys(fields); err2 == nil {
+			return keys, nil
+		}
+	}
+	return keys, err
+}
+
+// NormalizeKeys normalises each key and orders modifiers first, keeping the
+// non-modifier keys in the order given. Duplicates are dropped. An upper-case letter
+// adds shift ("A" is shift+a, as xdotool and pyautogui read it) unless ctrl, alt or
+// super is held too: "Ctrl+S" is how people write ctrl+s.
 func NormalizeKeys(keys []string) ([]string, error) {
 	seen := map[string]bool{}
 	var mods, rest []string
+	upper := false
 	for _, k := range keys {
 		if strings.TrimSpace(k) == "" && k != " " {
 			continue
@@ -114,6 +158,9 @@ func NormalizeKeys(keys []string) ([]string, error) {
 		n, err := NormalizeKey(k)
 		if err != nil {
 			return nil, err
+		}
+		if t := strings.TrimSpace(k); len(t) == 1 && t[0] >= 'A' && t[0] <= 'Z' {
+			upper = true
 		}
 		if seen[n] {
 			continue
@@ -127,6 +174,9 @@ func NormalizeKeys(keys []string) ([]string, error) {
 	}
 	if len(mods)+len(rest) == 0 {
 		return nil, fmt.Errorf("empty key combination")
+	}
+	if upper && !seen["ctrl"] && !seen["alt"] && !seen["super"] && !seen["shift"] {
+		mods = append(mods, "shift")
 	}
 	var out []string
 	for _, m := range Modifiers {
@@ -167,17 +217,4 @@ func splitKeep(s string, sep rune) []string {
 		out = append(out, f)
 	}
 	return out
-}
-
-// isModifierCombo reports whether every part before the last separator is a modifier,
-// so "ctrl-shift-z" splits but "page-down" does not.
-func isModifierCombo(s string, sep rune) bool {
-	parts := strings.Split(s, string(sep))
-	for _, p := range parts[:len(parts)-1] {
-		n, err := NormalizeKey(p)
-		if err != nil || !isModifier(n) {
-			return false
-		}
-	}
-	return true
 }
