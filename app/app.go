@@ -1,0 +1,56 @@
+// Package app owns deskhand's graphical app, built with fyne: the main window with
+// a task box, Start and Stop, and the steps of the run, and the approval asked
+// before each action. Widgets stay thin: they call into the planner through
+// Starter and planner.Approver, and every update from a worker goes through
+// fyne.Do.
+package app
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+
+	"fyne.io/fyne/v2"
+	fyneapp "fyne.io/fyne/v2/app"
+	"github.com/ollama/ollama/api"
+
+	"github.com/deskhand/deskhand/app/cli"
+	"github.com/deskhand/deskhand/assets"
+	"github.com/deskhand/deskhand/perception"
+	"github.com/deskhand/deskhand/planner"
+)
+
+// Run starts the app and returns the process's exit status when it quits.
+func Run() int {
+	if _, err := perception.Monitors(context.Background()); err != nil {
+		fmt.Fprintln(os.Stderr, "deskhand:", err)
+		return cli.ExitUsage
+	}
+	a := fyneapp.NewWithID("io.github.deskhand")
+	a.SetIcon(assets.Icon)
+	w := a.NewWindow("deskhand")
+	u := NewUI(w, startTask)
+	w.SetContent(u.Content())
+	w.Resize(fyne.NewSize(640, 420))
+	w.ShowAndRun()
+	return 0
+}
+
+// startTask runs a task with the same loop as `deskhand run`.
+func startTask(ctx context.Context, task string, ap planner.Approver, sink planner.EventSink) (planner.Result, error) {
+	host, err := planner.HostFromEnv()
+	if err != nil {
+		return planner.Result{Status: planner.StatusFailed}, err
+	}
+	if !planner.IsLoopback(host) {
+		return planner.Result{Status: planner.StatusFailed}, &planner.RemoteHostError{Host: host.String()}
+	}
+	sess, err := cli.Prepare(ctx, cli.Setup{Monitor: -1, Host: host.String(), Client: api.NewClient(host, http.DefaultClient)})
+	if err != nil {
+		return planner.Result{Status: planner.StatusFailed}, err
+	}
+	defer sess.Trace.Close()
+	sess.Agent.Approver = ap
+	return sess.Run(ctx, task, sink)
+}

@@ -1,0 +1,256 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/ollama/ollama/api"
+
+	"github.com/deskhand/deskhand/models"
+	"github.com/deskhand/deskhand/planner"
+)
+
+// runOptions are the flags of `deskhand run`.
+type runOptions struct {
+	model       string
+	adapter     string
+	yes         bool
+	maxSteps    int
+	traceDir    string
+	monitor     int
+	allowRemote bool
+	task        string
+}
+
+func runCmd(ctx context.Context, args []string, stdio IO) int {
+	fs := newFlagSet("run", stdio.Stderr)
+	var o runOptions
+	fs.StringVar(&o.model, "model", "", "Ollama model")
+	fs.StringVar(&o.adapter, "adapter", "", "model adapter")
+	fs.BoolVar(&o.yes, "yes", false, "approve every action without asking")
+	fs.IntVar(&o.maxSteps, "max-steps", planner.DefaultMaxSteps, "most model replies")
+	fs.StringVar(&o.traceDir, "trace", "", "trace folder")
+	fs.IntVar(&o.monitor, "monitor", -1, "monitor index")
+	fs.BoolVar(&o.allowRemote, "allow-remote-model", false, "allow a non-local OLLAMA_HOST")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		if isFlagHelp(err) {
+			return 0
+		}
+		return ExitUsage
+	}
+	o.task = strings.TrimSpace(strings.Join(pos, " "))
+	if o.task == "" {
+		fmt.Fprintln(stdio.Stderr, "deskhand:", planner.ErrEmptyTask)
+		return ExitUsage
+	}
+	if o.maxSteps < 1 {
+		fmt.Fprintf(stdio.Stderr, "deskhand: --max-steps must be at least 1, not %d\n", o.maxSteps)
+		return ExitUsage
+	}
+	if o.adapter != "" {
+		if _, err := models.For(o.adapter); err != nil {
+			fmt.Fprintln(stdio.Stderr, "deskhand:", err)
+			return ExitUsage
+		}
+	}
+	if !o.yes && (stdio.IsTerminal == nil || !stdio.IsTerminal()) {
+		fmt.Fprintln(stdio.Stderr, "deskhand: refusing to act: there is no terminal to ask before each action — run it in a terminal, or pass --yes to approve every action without asking")
+		return ExitUsage
+	}
+	host, err := planner.HostFromEnv()
+	if err != nil {
+		fmt.Fprintln(stdio.Stderr, "deskhand:", err)
+		return ExitUsage
+	}
+	if !planner.IsLoopback(host) && !o.allowRemote {
+		fmt.Fprintln(stdio.Stderr, "deskhand:", &planner.RemoteHostError{Host: host.String()})
+		return ExitUsage
+	}
+	if o.yes {
+		fmt.Fprintln(stdio.Stderr, "deskhand: warning: --yes approves every action without asking; press Ctrl+C to stop")
+	}
+
+	// Ctrl+C cancels the run with ErrStopped as its cause, which aborts the Ollama
+	// request in flight, stops typing between chunks and ends any prompt.
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() { // ends when the run returns (ctx done) or on the first signal
+		select {
+		case <-sigs:
+			cancel(planner.ErrStopped)
+		case <-ctx.Done():
+		}
+	}()
+
+	code, err := run(ctx, o, host.String(), api.NewClient(host, http.DefaultClient), stdio)
+	if err != nil {
+		fmt.Fprintln(stdio.Stderr, "deskhand:", err)
+	}
+	return code
+}
+
+// Setup is what a run needs besides the task, shared by the terminal and the app.
+type Setup struct {
+	Model     string // "" picks the best installed vision model
+	Adapter   string // "" detects it from the model
+	Monitor   int    // -1: the monitor under the pointer
+	MaxSteps  int
+	TraceRoot string // "" is the user data folder
+	Host      string
+	Client    *api.Client
+}
+
+// Session is an agent ready to run, with the model it talks to and its trace.
+type Session struct {
+	Agent *planner.Agent
+	Model planner.ModelInfo
+	Trace *planner.Trace
+}
+
+// Prepare checks Ollama, the model and the display, and builds the agent. The
+// caller sets Approver, adds its own event sink with Run, and closes the trace.
+// Its errors are setup errors (exit status 2).
+func Prepare(ctx context.Context, s Setup) (*Session, error) {
+	checkCtx, cancelCheck := context.WithTimeout(ctx, 15*time.Second)
+	info, err := planner.CheckModel(checkCtx, s.Client, s.Host, s.Model)
+	cancelCheck()
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, context.Cause(ctx)
+		}
+		return nil, err
+	}
+	name := s.Adapter
+	if name == "" {
+		if name, err = models.Detect(info.Name, info.Architecture); err != nil {
+			return nil, err
+		}
+	}
+	adapter, err := models.For(name)
+	if err != nil {
+		return nil, err
+	}
+	screen, err := newScreen(ctx, s.Monitor)
+	if err != nil {
+		return nil, err
+	}
+	hands, err := newHands()
+	if err != nil {
+		return nil, err
+	}
+	root := s.TraceRoot
+	if root == "" {
+		if root, err = defaultTraceRoot(); err != nil {
+			return nil, err
+		}
+	}
+	trace, err := planner.NewTrace(root, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	return &Session{
+		Model: info,
+		Trace: trace,
+		Agent: &planner.Agent{
+			Screen:   screen,
+			Actuator: hands,
+			Client:   s.Client,
+			Adapter:  adapter,
+			Model:    info.Name,
+			Host:     s.Host,
+			MaxSteps: s.MaxSteps,
+		},
+	}, nil
+}
+
+// Run runs task, recording every event in the trace before handing it to sink.
+func (s *Session) Run(ctx context.Context, task string, sink planner.EventSink) (planner.Result, error) {
+	s.Agent.Events = func(e planner.Event) {
+		s.Trace.Record(e)
+		if sink != nil {
+			sink(e)
+		}
+	}
+	return s.Agent.Run(ctx, task)
+}
+
+// run checks the setup, runs the agent, and maps the outcome to an exit status.
+func run(ctx context.Context, o runOptions, host string, client *api.Client, stdio IO) (int, error) {
+	sess, err := Prepare(ctx, Setup{Model: o.model, Adapter: o.adapter, Monitor: o.monitor, MaxSteps: o.maxSteps,
+		TraceRoot: o.traceDir, Host: host, Client: client})
+	if err != nil {
+		if errors.Is(err, planner.ErrStopped) {
+			return ExitStopped, err
+		}
+		return ExitUsage, err
+	}
+	defer sess.Trace.Close()
+	fmt.Fprintf(stdio.Stderr, "deskhand: %s with %s (adapter %s); trace in %s\n", quoteTask(o.task), sess.Model.Name, sess.Agent.Adapter.Name(), sess.Trace.Dir)
+
+	printer := &progress{w: stdio.Stderr}
+	sess.Agent.Approver = planner.ApproverFunc(approveAll)
+	if !o.yes {
+		sess.Agent.Approver = newTerminalApprover(stdio.Stdin, stdio.Stderr)
+	}
+	res, err := sess.Run(ctx, o.task, printer.print)
+	if cerr := sess.Trace.Close(); cerr != nil {
+		fmt.Fprintln(stdio.Stderr, "deskhand: the trace is incomplete:", cerr)
+	}
+	switch res.Status {
+	case planner.StatusDone:
+		fmt.Fprintln(stdio.Stdout, "done:", res.Text)
+		return ExitDone, nil
+	case planner.StatusStopped:
+		return ExitStopped, errors.New("stopped")
+	case planner.StatusAsked:
+		fmt.Fprintln(stdio.Stdout, "the model asks:", res.Text)
+		return ExitAsked, nil
+	}
+	if err == nil {
+		err = errors.New("the run ended without finishing the task")
+	}
+	return ExitFailed, err
+}
+
+func approveAll(context.Context, planner.ApprovalRequest) (planner.Approval, error) {
+	return planner.Approval{Verdict: planner.Approve}, nil
+}
+
+// defaultTraceRoot is the per-user data folder for traces.
+func defaultTraceRoot() (string, error) {
+	if runtime.GOOS == "linux" || runtime.GOOS == "freebsd" {
+		if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+			return filepath.Join(d, "deskhand", "traces"), nil
+		}
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("find the home folder for traces (pass --trace DIR): %w", err)
+		}
+		return filepath.Join(home, ".local", "share", "deskhand", "traces"), nil
+	}
+	d, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("find the user data folder for traces (pass --trace DIR): %w", err)
+	}
+	return filepath.Join(d, "deskhand", "traces"), nil
+}
+
+func quoteTask(t string) string {
+	if len(t) > 60 {
+		t = t[:57] + "…"
+	}
+	return fmt.Sprintf("%q", t)
+}

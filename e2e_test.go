@@ -1,0 +1,448 @@
+package main
+
+// End-to-end tests: the real deskhand binary, driven by scripted UI-TARS replies
+// from a fake Ollama, acting on real X applications under Xvfb.
+
+import (
+	"bytes"
+	"fmt"
+	"image"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ollama/ollama/api"
+
+	"github.com/deskhand/deskhand/perception/xvfbtest"
+	"github.com/deskhand/deskhand/planner/ollamatest"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// deskhandBin builds the binary once per test run.
+func deskhandBin(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "deskhand-e2e")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "deskhand")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+var uitars = ollamatest.Model{
+	Name:         "ui-tars-1.5:7b",
+	Capabilities: []string{"completion", "vision"},
+	Architecture: "qwen25vl",
+	Family:       "qwen25vl",
+}
+
+var textOnly = ollamatest.Model{
+	Name:         "llama3.2:3b",
+	Capabilities: []string{"completion", "tools"},
+	Architecture: "llama",
+	Family:       "llama",
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+	traceDir       string
+}
+
+// deskhand runs the binary with env added to the environment (nil display means
+// no DISPLAY at all).
+func deskhand(t *testing.T, d *xvfbtest.Display, env []string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(deskhandBin(t), args...)
+	cmd.Env = baseEnv(d, env)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	r := result{stdout: out.String(), stderr: errb.String()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func baseEnv(d *xvfbtest.Display, extra []string) []string {
+	var env []string
+	if d != nil {
+		env = d.Env()
+	} else {
+		for _, kv := range os.Environ() {
+			if !strings.HasPrefix(kv, "DISPLAY=") && !strings.HasPrefix(kv, "WAYLAND_DISPLAY=") {
+				env = append(env, kv)
+			}
+		}
+	}
+	env = append(env, "LANG=en_US.UTF-8", "LANGUAGE=en", "LC_ALL=C.UTF-8")
+	return append(env, extra...)
+}
+
+// lastImageSize is the size of the newest screenshot in a chat request.
+func lastImageSize(t *testing.T, req *api.ChatRequest) image.Point {
+	r := ollamatest.Request{Chat: req}
+	sizes := r.ImageSizes()
+	if len(sizes) == 0 {
+		t.Error("chat request carries no screenshot")
+		return image.Point{}
+	}
+	return sizes[len(sizes)-1]
+}
+
+// toImage is where a screen point lies in the image the model saw: what a model
+// that reads the screenshot perfectly would answer.
+func toImage(p image.Point, screen, img image.Point) image.Point {
+	return image.Pt(p.X*img.X/screen.X, p.Y*img.Y/screen.Y)
+}
+
+func pointer(t *testing.T, d *xvfbtest.Display) image.Point {
+	out := d.Output(t, "xdotool", "getmouselocation", "--shell")
+	var p image.Point
+	for _, line := range strings.Split(out, "\n") {
+		k, v, _ := strings.Cut(line, "=")
+		n, _ := strconv.Atoi(v)
+		switch k {
+		case "X":
+			p.X = n
+		case "Y":
+			p.Y = n
+		}
+	}
+	return p
+}
+
+var screens = []image.Point{{1920, 1080}, {2560, 1440}}
+
+// TestXtermCommand: click into the right xterm (another one has the focus) and run
+// a command there; the file it writes proves the click landed.
+func TestXtermCommand(t *testing.T) {
+	for _, size := range screens {
+		t.Run(fmt.Sprintf("%dx%d", size.X, size.Y), func(t *testing.T) {
+			d := xvfbtest.Start(t, size.X, size.Y)
+			dir := t.TempDir()
+			out := filepath.Join(dir, "out.txt")
+			d.Launch(t, "xterm", "-T", "target", "-geometry", "70x20+700+450", "-e", "bash", "--norc", "--noprofile")
+			target := d.WaitWindow(t, "^target$", 10*time.Second)
+			// The decoy is mapped last, so it has the focus: typing without a
+			// correct click goes into cat, not into a shell.
+			d.Launch(t, "xterm", "-T", "decoy", "-geometry", "70x20-80-120", "-e", "cat")
+			d.WaitWindow(t, "^decoy$", 10*time.Second)
+			time.Sleep(300 * time.Millisecond)
+
+			x, y, w, h := d.Geometry(t, target)
+			centre := image.Pt(x+w/2, y+h/2)
+			srv := ollamatest.NewServer(uitars)
+			defer srv.Close()
+			var mu sync.Mutex
+			var img image.Point
+			step := 0
+			srv.Handle(func(req *api.ChatRequest) ollamatest.Reply {
+				mu.Lock()
+				defer mu.Unlock()
+				step++
+				img = lastImageSize(t, req)
+				switch step {
+				case 1:
+					p := toImage(centre, size, img)
+					return ollamatest.Reply{Content: fmt.Sprintf("Thought: The terminal titled target is on the left. I click into it.\nAction: click(start_box='<|box_start|>(%d,%d)<|box_end|>')", p.X, p.Y)}
+				case 2:
+					return ollamatest.Reply{Content: fmt.Sprintf("Thought: Now I type the command.\nAction: type(content='echo deskhand-e2e \\'ok\\' > %s\\n')", out)}
+				default:
+					return ollamatest.Reply{Content: "Thought: The command ran.\nAction: finished(content='The file was written.')"}
+				}
+			})
+			r := deskhand(t, d, []string{"OLLAMA_HOST=" + srv.URL}, "run", "--yes", "--trace", t.TempDir(), "run echo in the target terminal")
+			if r.code != 0 {
+				t.Fatalf("exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+			}
+			got := waitFile(t, out, 5*time.Second)
+			if got != "deskhand-e2e ok\n" {
+				t.Errorf("file = %q, want %q", got, "deskhand-e2e ok\n")
+			}
+			// 1920x1080 rounded to multiples of 28 is just over Ollama's pixel cap, and
+			// 2560x1440 is well over it: both are sent as 1904x1064.
+			if want := image.Pt(1904, 1064); img != want {
+				t.Errorf("image sent = %v, want %v", img, want)
+			}
+			if p := pointer(t, d); abs(p.X-centre.X) > size.X/img.X+1 || abs(p.Y-centre.Y) > size.Y/img.Y+1 {
+				t.Errorf("pointer at %v after the click, want within one image pixel of %v", p, centre)
+			}
+			if !strings.Contains(r.stdout, "The file was written.") {
+				t.Errorf("stdout = %q, want the model's closing words", r.stdout)
+			}
+		})
+	}
+}
+
+// TestMousepadSaveUnicode: type non-ASCII text into mousepad and save it through
+// the GTK dialog with ctrl+s.
+func TestMousepadSaveUnicode(t *testing.T) {
+	const text = "héllo 你好 ✓"
+	for _, size := range screens {
+		t.Run(fmt.Sprintf("%dx%d", size.X, size.Y), func(t *testing.T) {
+			xvfbtest.Need(t, "mousepad")
+			d := xvfbtest.Start(t, size.X, size.Y)
+			dir := t.TempDir()
+			out := filepath.Join(dir, "saved.txt")
+			home := t.TempDir()
+			mp := d.Command("mousepad", "--disable-server")
+			mp.Env = append(mp.Env, "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"), "LANG=en_US.UTF-8", "NO_AT_BRIDGE=1")
+			if err := mp.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { mp.Process.Kill(); mp.Wait() })
+			win := d.WaitWindow(t, "Mousepad", 20*time.Second)
+			time.Sleep(500 * time.Millisecond)
+			x, y, w, h := d.Geometry(t, win)
+			textArea := image.Pt(x+w/2, y+h/2)
+
+			srv := ollamatest.NewServer(uitars)
+			defer srv.Close()
+			var mu sync.Mutex
+			step := 0
+			typedPath := false
+			saveDialog := func() bool {
+				ids, _ := d.Command("xdotool", "search", "--onlyvisible", "--name", "^Save As$").Output()
+				return len(strings.TrimSpace(string(ids))) > 0
+			}
+			srv.Handle(func(req *api.ChatRequest) ollamatest.Reply {
+				mu.Lock()
+				defer mu.Unlock()
+				step++
+				img := lastImageSize(t, req)
+				switch step {
+				case 1:
+					p := toImage(textArea, size, img)
+					return ollamatest.Reply{Content: fmt.Sprintf("Thought: I click into the document.\nAction: click(start_box='(%d,%d)')", p.X, p.Y)}
+				case 2:
+					return ollamatest.Reply{Content: "Thought: I type the text.\nAction: type(content='" + text + "')"}
+				case 3:
+					return ollamatest.Reply{Content: "Thought: I save with ctrl s.\nAction: hotkey(key='ctrl s')"}
+				}
+				// From here the fake model reacts to the screen as a model would.
+				if _, err := os.Stat(out); err == nil {
+					return ollamatest.Reply{Content: "Thought: The title shows the saved file.\nAction: finished(content='saved')"}
+				}
+				if !saveDialog() {
+					if step > 15 {
+						return ollamatest.Reply{Content: "Thought: The dialog never came.\nAction: call_user()"}
+					}
+					return ollamatest.Reply{Content: "Thought: The save dialog is not open yet.\nAction: wait()"}
+				}
+				if !typedPath {
+					typedPath = true
+					return ollamatest.Reply{Content: fmt.Sprintf("Thought: The Save As dialog is open with the name field focused; I type the full path.\nAction: type(content='%s')", out)}
+				}
+				// GTK's file chooser may take the first Enter to accept its
+				// completion, so the dialog can still be open: press Enter (again).
+				return ollamatest.Reply{Content: "Thought: The path is in the name field; I press Enter to save.\nAction: hotkey(key='enter')"}
+			})
+			r := deskhand(t, d, []string{"OLLAMA_HOST=" + srv.URL}, "run", "--yes", "--trace", t.TempDir(), "write a greeting and save it")
+			if r.code != 0 {
+				t.Fatalf("exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+			}
+			got := waitFile(t, out, 5*time.Second)
+			if got != text && got != text+"\n" {
+				t.Errorf("saved %q (% x), want %q", got, got, text)
+			}
+		})
+	}
+}
+
+// TestCtrlCStopsRun: SIGINT while the model is answering cancels the request in
+// flight and exits 3 within 200 ms.
+func TestCtrlCStopsRun(t *testing.T) {
+	d := xvfbtest.Start(t, 1280, 800)
+	srv := ollamatest.NewServer(uitars)
+	defer srv.Close()
+	srv.Script(ollamatest.Reply{Hang: true})
+	cmd := exec.Command(deskhandBin(t), "run", "--yes", "--trace", t.TempDir(), "wait forever")
+	cmd.Env = baseEnv(d, []string{"OLLAMA_HOST=" + srv.URL})
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for len(srv.ChatRequests()) == 0 {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("no chat request arrived; stderr: %s", errb.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t0 := time.Now()
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	elapsed := time.Since(t0)
+	code := -1
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err == nil {
+		code = 0
+	}
+	if code != 3 {
+		t.Errorf("exit %d, want 3; stderr: %s", code, errb.String())
+	}
+	if elapsed > 200*time.Millisecond {
+		t.Errorf("exited %v after Ctrl+C, want within 200ms", elapsed)
+	}
+	cancelled := false
+	for end := time.Now().Add(2 * time.Second); !cancelled && time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+		reqs := srv.ChatRequests()
+		cancelled = reqs[len(reqs)-1].Cancelled
+	}
+	if !cancelled {
+		t.Error("the in-flight Ollama request was not cancelled")
+	}
+}
+
+// TestOffScreenClickIsNeverClicked: a point outside the image is rejected and the
+// model asked again; nothing is clicked there.
+func TestOffScreenClickIsNeverClicked(t *testing.T) {
+	d := xvfbtest.Start(t, 1920, 1080)
+	d.Output(t, "xdotool", "mousemove", "10", "10")
+	srv := ollamatest.NewServer(uitars)
+	defer srv.Close()
+	srv.Script(
+		ollamatest.Reply{Content: "Thought: Clicking far away.\nAction: click(start_box='(2400,900)')"},
+		ollamatest.Reply{Content: "Thought: Nothing to do.\nAction: finished(content='nothing')"},
+	)
+	r := deskhand(t, d, []string{"OLLAMA_HOST=" + srv.URL}, "run", "--yes", "--trace", t.TempDir(), "click outside")
+	if r.code != 0 {
+		t.Fatalf("exit %d; stderr: %s", r.code, r.stderr)
+	}
+	if p := pointer(t, d); p != image.Pt(10, 10) {
+		t.Errorf("pointer moved to %v; an off-screen click must never be performed", p)
+	}
+	reqs := srv.ChatRequests()
+	if len(reqs) != 2 {
+		t.Fatalf("%d chat requests, want 2 (one corrective re-ask)", len(reqs))
+	}
+	msgs := reqs[1].Chat.Messages
+	if last := msgs[len(msgs)-1].Content; !strings.Contains(last, "outside") {
+		t.Errorf("re-ask = %q, want it to say the point was outside the screen", last)
+	}
+}
+
+// TestUnparsableReplyFails: after one corrective re-ask, a reply that still does not
+// parse ends the run with exit 1 and a sentence quoting the raw reply.
+func TestUnparsableReplyFails(t *testing.T) {
+	d := xvfbtest.Start(t, 1280, 800)
+	srv := ollamatest.NewServer(uitars)
+	defer srv.Close()
+	srv.Script(
+		ollamatest.Reply{Content: "I would click the button."},
+		ollamatest.Reply{Content: "Sorry, I really would click the button."},
+	)
+	r := deskhand(t, d, []string{"OLLAMA_HOST=" + srv.URL}, "run", "--yes", "--trace", t.TempDir(), "click the button")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1; stderr: %s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "Sorry, I really would click the button.") {
+		t.Errorf("stderr does not name the raw reply:\n%s", r.stderr)
+	}
+}
+
+// TestSetupErrors: each bad setup gets exit 2 and one sentence that says what to do.
+func TestSetupErrors(t *testing.T) {
+	srv := ollamatest.NewServer(uitars, textOnly)
+	defer srv.Close()
+	closed := closedPort(t)
+	tests := []struct {
+		name    string
+		display bool
+		env     []string
+		args    []string
+		want    string
+	}{
+		{"ollama down", true, []string{"OLLAMA_HOST=" + closed}, []string{"run", "--yes", "x"}, "Ollama is not running at http://" + closed + " — start it with `ollama serve`"},
+		{"model missing", true, []string{"OLLAMA_HOST=" + srv.URL}, []string{"run", "--yes", "--model", "qwen2.5vl:7b", "x"}, "`ollama pull qwen2.5vl:7b`"},
+		{"model without vision", true, []string{"OLLAMA_HOST=" + srv.URL}, []string{"run", "--yes", "--model", "llama3.2:3b", "x"}, "cannot see images"},
+		{"no display", false, []string{"OLLAMA_HOST=" + srv.URL}, []string{"run", "--yes", "x"}, "DISPLAY"},
+		{"wayland without X", false, []string{"OLLAMA_HOST=" + srv.URL, "WAYLAND_DISPLAY=wayland-0", "XDG_SESSION_TYPE=wayland"}, []string{"run", "--yes", "x"}, "Wayland"},
+		{"empty task", true, []string{"OLLAMA_HOST=" + srv.URL}, []string{"run", "--yes", "  "}, "the task is empty"},
+		{"no terminal", true, []string{"OLLAMA_HOST=" + srv.URL}, []string{"run", "x"}, "pass --yes"},
+		{"remote host", true, []string{"OLLAMA_HOST=http://192.0.2.10:11434"}, []string{"run", "--yes", "x"}, "--allow-remote-model"},
+		{"unknown adapter", true, []string{"OLLAMA_HOST=" + srv.URL}, []string{"run", "--yes", "--adapter", "gpt9", "x"}, "uitars15"},
+	}
+	var d *xvfbtest.Display
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var disp *xvfbtest.Display
+			if tt.display {
+				if d == nil {
+					d = xvfbtest.Start(t, 1024, 768)
+				}
+				disp = d
+			}
+			r := deskhand(t, disp, append(tt.env, "XDG_DATA_HOME="+t.TempDir()), tt.args...)
+			if r.code != 2 {
+				t.Errorf("exit %d, want 2; stderr: %s", r.code, r.stderr)
+			}
+			if !strings.Contains(r.stderr, tt.want) {
+				t.Errorf("stderr = %q, want it to contain %q", r.stderr, tt.want)
+			}
+			if n := strings.Count(strings.TrimSpace(r.stderr), "\n"); n > 1 {
+				t.Errorf("stderr has %d lines, want one clear sentence:\n%s", n+1, r.stderr)
+			}
+		})
+	}
+}
+
+func closedPort(t *testing.T) string {
+	t.Helper()
+	srv := ollamatest.NewServer()
+	u := strings.TrimPrefix(srv.URL, "http://")
+	srv.Close()
+	return u
+}
+
+func waitFile(t *testing.T, path string, timeout time.Duration) string {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		b, err := os.ReadFile(path)
+		if err == nil && len(b) > 0 {
+			return string(b)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s was not written: %v", path, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func abs(v int) int {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
