@@ -6,12 +6,16 @@ package xvfbtest
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -22,7 +26,65 @@ type Display struct {
 	XAuthority string
 	Width      int
 	Height     int
-	procs      []*exec.Cmd
+	procs      []*proc // Xvfb first, then openbox
+}
+
+// proc is a started process whose exit is watched, so a server that dies at
+// start-up is noticed at once and stop can wait for a graceful exit.
+type proc struct {
+	cmd  *exec.Cmd
+	done chan struct{} // closed when the process has exited and been reaped
+}
+
+func startProc(c *exec.Cmd) (*proc, error) {
+	if err := c.Start(); err != nil {
+		return nil, err
+	}
+	p := &proc{cmd: c, done: make(chan struct{})}
+	go func() {
+		_ = c.Wait()
+		close(p.done)
+	}()
+	return p, nil
+}
+
+// stop asks the process to exit and kills it if it has not within two seconds.
+// Xvfb must get SIGTERM: killed, it leaves its /tmp/.X11-unix socket and lock
+// file behind.
+func (p *proc) stop() {
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(2 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	}
+}
+
+// displayFree reports whether display number n can be used: no lock file, or one
+// left by a server that is gone (Xvfb takes over a stale lock and socket).
+func displayFree(n int) bool {
+	data, err := os.ReadFile(fmt.Sprintf("/tmp/.X%d-lock", n))
+	if errors.Is(err, fs.ErrNotExist) {
+		// No lock: free unless some server runs without one.
+		_, err := os.Stat(fmt.Sprintf("/tmp/.X11-unix/X%d", n))
+		return errors.Is(err, fs.ErrNotExist)
+	}
+	if err != nil {
+		return false
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil || pid <= 0 {
+		return false
+	}
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return true
+	}
+	// Signal 0 checks that the process exists; EPERM means it does, as someone
+	// else's.
+	err = p.Signal(syscall.Signal(0))
+	return err != nil && !errors.Is(err, syscall.EPERM)
 }
 
 // Required reports whether tests must fail instead of skipping without a display.
@@ -63,10 +125,7 @@ func Start(t testing.TB, width, height int) *Display {
 		n := nextDisplay.n
 		nextDisplay.n++
 		nextDisplay.Unlock()
-		if _, err := os.Stat(fmt.Sprintf("/tmp/.X11-unix/X%d", n)); err == nil {
-			continue
-		}
-		if _, err := os.Stat(fmt.Sprintf("/tmp/.X%d-lock", n)); err == nil {
+		if !displayFree(n) {
 			continue
 		}
 		d.Name = fmt.Sprintf(":%d", n)
@@ -77,23 +136,23 @@ func Start(t testing.TB, width, height int) *Display {
 		x := exec.Command("Xvfb", d.Name, "-screen", "0", fmt.Sprintf("%dx%dx24", width, height),
 			"-dpi", "96", "-noreset", "-nolisten", "tcp", "-auth", d.XAuthority)
 		x.Stdout, x.Stderr = &log, &log
-		if err := x.Start(); err != nil {
+		xp, err := startProc(x)
+		if err != nil {
 			t.Fatalf("start Xvfb: %v", err)
 		}
-		if d.waitReady(5 * time.Second) {
-			d.procs = append(d.procs, x)
+		if d.waitReady(xp, 5*time.Second) {
+			d.procs = append(d.procs, xp)
 			break
 		}
-		_ = x.Process.Kill()
-		_ = x.Wait()
+		xp.stop()
 		d.Name = ""
 	}
 	if d.Name == "" {
 		t.Fatal("could not start Xvfb on any display number")
 	}
 	t.Cleanup(d.stop)
-	wm := d.Command("openbox")
-	if err := wm.Start(); err != nil {
+	wm, err := startProc(d.Command("openbox"))
+	if err != nil {
 		t.Fatalf("start openbox: %v", err)
 	}
 	d.procs = append(d.procs, wm)
@@ -110,10 +169,19 @@ func Start(t testing.TB, width, height int) *Display {
 	return d
 }
 
-func (d *Display) waitReady(timeout time.Duration) bool {
+// waitReady waits until the server x answers on d. It gives up as soon as x
+// exits (the display number was taken after all), so that it never mistakes
+// another server on the same number for its own.
+func (d *Display) waitReady(x *proc, timeout time.Duration) bool {
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
-		if d.Command("xdpyinfo").Run() == nil {
+		ok := d.Command("xdpyinfo").Run() == nil
+		select {
+		case <-x.done:
+			return false
+		default:
+		}
+		if ok {
 			return true
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -123,33 +191,36 @@ func (d *Display) waitReady(timeout time.Duration) bool {
 
 func (d *Display) stop() {
 	for i := len(d.procs) - 1; i >= 0; i-- {
-		p := d.procs[i]
-		_ = p.Process.Kill()
-		_ = p.Wait()
+		d.procs[i].stop()
 	}
 	d.procs = nil
 }
 
-// Env returns the environment with DISPLAY and XAUTHORITY pointing at d and
-// WAYLAND_DISPLAY removed (kbinani/screenshot would try the portal).
+// Env returns the environment with DISPLAY and XAUTHORITY pointing at d,
+// WAYLAND_DISPLAY removed and XDG_SESSION_TYPE set to x11: kbinani/screenshot
+// captures through the xdg portal, not the X server, when the session type is
+// wayland, as it is when the tests run from a terminal of a Wayland desktop.
 func (d *Display) Env() []string {
 	var env []string
 	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "DISPLAY=") || strings.HasPrefix(kv, "XAUTHORITY=") || strings.HasPrefix(kv, "WAYLAND_DISPLAY=") {
+		if strings.HasPrefix(kv, "DISPLAY=") || strings.HasPrefix(kv, "XAUTHORITY=") ||
+			strings.HasPrefix(kv, "WAYLAND_DISPLAY=") || strings.HasPrefix(kv, "XDG_SESSION_TYPE=") {
 			continue
 		}
 		env = append(env, kv)
 	}
-	return append(env, "DISPLAY="+d.Name, "XAUTHORITY="+d.XAuthority)
+	return append(env, "DISPLAY="+d.Name, "XAUTHORITY="+d.XAuthority, "XDG_SESSION_TYPE=x11")
 }
 
-// Setenv points this process's DISPLAY and XAUTHORITY at d for the rest of t.
+// Setenv points this process's DISPLAY and XAUTHORITY at d for the rest of t,
+// and makes it look like an X11 session (see Env).
 // robotgo keeps its first X connection for the life of the process, so a test
 // binary that acts in-process should use one Display for all its tests.
 func (d *Display) Setenv(t testing.TB) {
 	t.Setenv("DISPLAY", d.Name)
 	t.Setenv("XAUTHORITY", d.XAuthority)
 	t.Setenv("WAYLAND_DISPLAY", "")
+	t.Setenv("XDG_SESSION_TYPE", "x11")
 }
 
 // Command returns a command that runs on d.

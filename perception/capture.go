@@ -1,0 +1,249 @@
+package perception
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"image/jpeg"
+	"image/png"
+	"sync"
+	"time"
+)
+
+// Image formats a Capturer can send.
+const (
+	FormatPNG  = "png"
+	FormatJPEG = "jpeg"
+)
+
+// DefaultSettle is how long Settle waits when given no limit.
+const DefaultSettle = 3 * time.Second
+
+// settleInterval is the time between Settle's samples. A 1920×1080 capture takes
+// 15–55 ms on X11; sampling faster would keep a core busy without settling
+// sooner, slower would add latency to every step.
+const settleInterval = 80 * time.Millisecond
+
+// Capturer captures the monitor the user is working on, as a model should see it.
+// The zero value is ready to use: it follows the pointer, sends PNG and hides
+// nothing. *Capturer implements planner.Screen.
+type Capturer struct {
+	// FixedMonitor makes Capture always capture monitor Monitor (an index into
+	// Monitors). When false, the default, Capture takes the monitor under the
+	// pointer, where the last action happened, and Monitor is ignored.
+	FixedMonitor bool
+	Monitor      int
+
+	// Format is the encoding sent to the model: "png" (the default, lossless, best
+	// for text) or "jpeg" (smaller and faster to encode; blurs small text).
+	Format string
+	// Quality is the JPEG quality, 1–100; 0 means 80.
+	Quality int
+
+	// Hide, if set, is called before every capture so the app can take its own
+	// windows (the confirmation overlay, the status window) off the screen, and
+	// restore is called as soon as the pixels are read, before resizing and
+	// encoding, so they are gone for as short a time as possible. Hide must not
+	// return until the windows are really gone: on X11 without a compositor the
+	// windows below need a moment to repaint what was uncovered. Settle does not
+	// call Hide: a static overlay does not keep the screen from settling, and
+	// hiding it for every sample would make it flicker.
+	Hide func(ctx context.Context) (restore func(), err error)
+
+	// be replaces the registered backend in tests.
+	be backend
+}
+
+func (c *Capturer) backend() backend {
+	if c.be != nil {
+		return c.be
+	}
+	return platform
+}
+
+// pick returns the monitor to capture.
+func (c *Capturer) pick(ctx context.Context, be backend) (Monitor, error) {
+	ms, err := monitorsOf(ctx, be)
+	if err != nil {
+		return Monitor{}, err
+	}
+	if c.FixedMonitor {
+		if c.Monitor < 0 || c.Monitor >= len(ms) {
+			return Monitor{}, fmt.Errorf("monitor %d does not exist: this desktop has monitors 0..%d — pick one of those",
+				c.Monitor, len(ms)-1)
+		}
+		return ms[c.Monitor], nil
+	}
+	p, err := be.pointer()
+	if err != nil {
+		return Monitor{}, fmt.Errorf("find the monitor under the pointer: %w", err)
+	}
+	return monitorAt(ms, p), nil
+}
+
+// Capture captures the chosen monitor, resizes it to grid and encodes it once.
+// The Frame carries everything needed to map the model's coordinates back.
+//
+// Frame.Scale is measured, as captured pixels per actuation unit along x, not
+// assumed from the OS:
+//   - Linux/X11: 1. The mouse moves in root-window pixels and captures are in the
+//     same pixels; desktop scaling only makes applications draw bigger.
+//   - Windows: 1. deskhand is per-monitor DPI aware, so monitor bounds, mouse
+//     input and captures are all in physical pixels. (A process that is not DPI
+//     aware would see virtualised bounds and blurry upscaled captures.)
+//   - macOS: 2 on Retina. robotgo moves the mouse in logical points, monitor
+//     bounds are in points, and captures come in physical pixels.
+//
+// The image sent is sized from the captured pixels, so a Retina capture keeps its
+// detail up to the grid's pixel cap.
+func (c *Capturer) Capture(ctx context.Context, grid Grid) (Frame, error) {
+	enc, err := c.encoder()
+	if err != nil {
+		return Frame{}, err
+	}
+	be := c.backend()
+	m, err := c.pick(ctx, be)
+	if err != nil {
+		return Frame{}, err
+	}
+	img, taken, err := c.grab(ctx, be, m.Bounds)
+	if err != nil {
+		return Frame{}, err
+	}
+	captured := img.Rect.Size()
+	if captured.X <= 0 || captured.Y <= 0 {
+		return Frame{}, fmt.Errorf("capture of monitor %d at %v came back empty — check that the screen is not locked or off", m.Index, m.Bounds)
+	}
+	size := grid.Size(captured.X, captured.Y)
+	small := Resize(img, size)
+	if err := ctx.Err(); err != nil {
+		return Frame{}, err
+	}
+	data, mime, err := enc(small)
+	if err != nil {
+		return Frame{}, err
+	}
+	return Frame{
+		Monitor:  m.Index,
+		Bounds:   m.Bounds,
+		Captured: captured,
+		Scale:    float64(captured.X) / float64(m.Bounds.Dx()),
+		Image:    size,
+		Data:     data,
+		MIME:     mime,
+		Taken:    taken,
+	}, nil
+}
+
+// grab captures r with the app's windows hidden.
+func (c *Capturer) grab(ctx context.Context, be backend, r image.Rectangle) (*image.RGBA, time.Time, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, time.Time{}, err
+	}
+	if c.Hide != nil {
+		restore, err := c.Hide(ctx)
+		if err != nil {
+			return nil, time.Time{}, fmt.Errorf("hide deskhand's windows before capturing: %w", err)
+		}
+		if restore != nil {
+			defer restore()
+		}
+	}
+	img, err := be.capture(r)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	return img, time.Now(), nil
+}
+
+// encoder returns the function that encodes images in c's format.
+func (c *Capturer) encoder() (func(image.Image) ([]byte, string, error), error) {
+	switch c.Format {
+	case "", FormatPNG:
+		return encodePNG, nil
+	case FormatJPEG, "jpg":
+		q := c.Quality
+		if q <= 0 {
+			q = 80
+		}
+		q = min(q, 100)
+		return func(img image.Image) ([]byte, string, error) {
+			var buf bytes.Buffer
+			if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: q}); err != nil {
+				return nil, "", fmt.Errorf("encode jpeg: %w", err)
+			}
+			return buf.Bytes(), "image/jpeg", nil
+		}, nil
+	default:
+		return nil, fmt.Errorf("unknown image format %q: use %q or %q", c.Format, FormatPNG, FormatJPEG)
+	}
+}
+
+// pngEncoder favours speed: BestSpeed is about 40 % faster than the default for
+// 10 % more bytes, and the model's prompt processing, not upload, is the cost.
+// Its buffer pool keeps the encoder's buffers and deflate state between captures.
+var pngEncoder = png.Encoder{CompressionLevel: png.BestSpeed, BufferPool: new(pngPool)}
+
+type pngPool struct{ p sync.Pool }
+
+func (p *pngPool) Get() *png.EncoderBuffer {
+	b, _ := p.p.Get().(*png.EncoderBuffer)
+	return b
+}
+
+func (p *pngPool) Put(b *png.EncoderBuffer) { p.p.Put(b) }
+
+func encodePNG(img image.Image) ([]byte, string, error) {
+	var buf bytes.Buffer
+	if err := pngEncoder.Encode(&buf, img); err != nil {
+		return nil, "", fmt.Errorf("encode png: %w", err)
+	}
+	return buf.Bytes(), "image/png", nil
+}
+
+// Settle waits until the screen stops changing: it samples the monitor Capture
+// would take every 80 ms and returns nil as soon as three samples in a row agree
+// (see stability for what "agree" forgives: a blinking caret does not count as a
+// change). It returns nil after maxWait (DefaultSettle when maxWait <= 0) even if
+// the screen never settles, since animations and videos never do, and ctx's error
+// if ctx ends first.
+//
+// The monitor is chosen once, at the start.
+func (c *Capturer) Settle(ctx context.Context, maxWait time.Duration) error {
+	if maxWait <= 0 {
+		maxWait = DefaultSettle
+	}
+	deadline := time.Now().Add(maxWait)
+	be := c.backend()
+	m, err := c.pick(ctx, be)
+	if err != nil {
+		return err
+	}
+	var st stability
+	timer := time.NewTimer(maxWait)
+	defer timer.Stop()
+	for {
+		start := time.Now()
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		img, err := be.capture(m.Bounds)
+		if err != nil {
+			return fmt.Errorf("wait for the screen to settle: %w", err)
+		}
+		if st.add(thumbnail(img)) {
+			return nil
+		}
+		next := start.Add(settleInterval)
+		if !next.Before(deadline) {
+			return nil
+		}
+		timer.Reset(time.Until(next))
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-timer.C:
+		}
+	}
+}

@@ -1,0 +1,11 @@
+//go:build !unix
+
+package perception
+
+import (
+	"testing"
+	"time"
+)
+
+func processCPU() time.Duration                   { return 0 }
+func reportCPU(b *testing.B, start time.Duration) {}
