@@ -33,6 +33,7 @@ func Run() int {
 	u := NewUI(w, startTask)
 	w.SetContent(u.Content())
 	w.Resize(fyne.NewSize(640, 420))
+	w.Canvas().Focus(u.Task)
 	w.ShowAndRun()
 	return 0
 }

@@ -53,10 +53,8 @@ func (t *terminalApprover) readLine(ctx context.Context) (string, error) {
 }
 
 func (t *terminalApprover) Approve(ctx context.Context, req planner.ApprovalRequest) (planner.Approval, error) {
-	fmt.Fprintf(t.out, "\nstep %d: %s\n", req.Step, req.Action.Describe())
-	if req.Thought != "" {
-		fmt.Fprintf(t.out, "  because: %s\n", oneLine(req.Thought, 300))
-	}
+	// The model's thought was printed with the step (see progress).
+	fmt.Fprintf(t.out, "  next: %s\n", req.Action.Describe())
 	for {
 		fmt.Fprint(t.out, "  [y]es / [n]o (skip) / [e]dit / [q]uit: ")
 		line, err := t.readLine(ctx)
@@ -65,6 +63,7 @@ func (t *terminalApprover) Approve(ctx context.Context, req planner.ApprovalRequ
 			return planner.Approval{Verdict: planner.Quit, Reason: "end of input"}, nil
 		}
 		if err != nil {
+			fmt.Fprintln(t.out) // end the prompt's line after ^C
 			return planner.Approval{}, err
 		}
 		switch strings.ToLower(strings.TrimSpace(line)) {
