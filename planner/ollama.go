@@ -54,14 +54,20 @@ func (e *NoVisionError) Error() string {
 	if len(e.Installed) > 0 {
 		return msg + "; use one of your vision models: " + strings.Join(e.Installed, ", ")
 	}
-	return msg + "; install a vision model, e.g. `ollama pull qwen2.5vl:7b`"
+	return msg + "; install a vision model deskhand supports (README.md, Models)"
 }
 
-// NoModelError means no model was named and no vision model is installed.
-type NoModelError struct{}
+// NoModelError means no model was named and no installed vision model can be used.
+type NoModelError struct {
+	Vision []string // installed vision models deskhand has no adapter for
+}
 
 func (e *NoModelError) Error() string {
-	return "no vision model is installed in Ollama — install one, e.g. `ollama pull qwen2.5vl:7b`, or import UI-TARS-1.5 (see README.md), then pass it with --model"
+	if len(e.Vision) > 0 {
+		return fmt.Sprintf("none of your vision models (%s) has a deskhand adapter yet — import UI-TARS-1.5 (see README.md), or pass --model NAME --adapter uitars15 if one of them writes UI-TARS actions",
+			strings.Join(e.Vision, ", "))
+	}
+	return "no vision model is installed in Ollama — import UI-TARS-1.5 (see README.md) or install one with `ollama pull NAME`, then pass it with --model"
 }
 
 // RemoteHostError refuses to send screenshots to another machine without consent.
@@ -139,9 +145,10 @@ type ModelInfo struct {
 func (m ModelInfo) Has(c string) bool { return slices.Contains(m.Capabilities, c) }
 
 // CheckModel checks that Ollama runs and that model is installed and can see. With
-// an empty model it picks the first installed vision model. Errors are
-// *OllamaDownError, *ModelMissingError, *NoVisionError or *NoModelError.
-func CheckModel(ctx context.Context, c ModelClient, host string, model string) (ModelInfo, error) {
+// an empty model it picks the first installed vision model that usable accepts
+// (nil accepts any). Errors are *OllamaDownError, *ModelMissingError,
+// *NoVisionError or *NoModelError.
+func CheckModel(ctx context.Context, c ModelClient, host string, model string, usable func(ModelInfo) bool) (ModelInfo, error) {
 	if err := c.Heartbeat(ctx); err != nil {
 		return ModelInfo{}, classify(err, host, model)
 	}
@@ -162,10 +169,12 @@ func CheckModel(ctx context.Context, c ModelClient, host string, model string) (
 		}
 	}
 	if model == "" {
-		if len(vision) == 0 {
-			return ModelInfo{}, &NoModelError{}
+		for _, name := range vision {
+			if usable == nil || usable(infos[name]) {
+				return infos[name], nil
+			}
 		}
-		return infos[vision[0]], nil
+		return ModelInfo{}, &NoModelError{Vision: vision}
 	}
 	info, ok := infos[model]
 	if !ok {

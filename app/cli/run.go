@@ -125,7 +125,10 @@ type Session struct {
 // Its errors are setup errors (exit status 2).
 func Prepare(ctx context.Context, s Setup) (*Session, error) {
 	checkCtx, cancelCheck := context.WithTimeout(ctx, 15*time.Second)
-	info, err := planner.CheckModel(checkCtx, s.Client, s.Host, s.Model)
+	info, err := planner.CheckModel(checkCtx, s.Client, s.Host, s.Model, func(m planner.ModelInfo) bool {
+		_, err := models.Detect(m.Name, m.Architecture)
+		return s.Adapter != "" || err == nil
+	})
 	cancelCheck()
 	if err != nil {
 		if ctx.Err() != nil {
