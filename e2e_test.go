@@ -391,16 +391,14 @@ func TestSetupErrors(t *testing.T) {
 		{"empty task", true, []string{"OLLAMA_HOST=" + srv.URL}, []string{"run", "--yes", "  "}, "the task is empty"},
 		{"no terminal", true, []string{"OLLAMA_HOST=" + srv.URL}, []string{"run", "x"}, "pass --yes"},
 		{"remote host", true, []string{"OLLAMA_HOST=http://192.0.2.10:11434"}, []string{"run", "--yes", "x"}, "--allow-remote-model"},
+		{"no such monitor", true, []string{"OLLAMA_HOST=" + srv.URL}, []string{"run", "--yes", "--monitor", "3", "x"}, "there is no monitor 3: this desktop has 1"},
 		{"unknown adapter", true, []string{"OLLAMA_HOST=" + srv.URL}, []string{"run", "--yes", "--adapter", "gpt9", "x"}, "uitars15"},
 	}
-	var d *xvfbtest.Display
+	d := xvfbtest.Start(t, 1024, 768)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var disp *xvfbtest.Display
 			if tt.display {
-				if d == nil {
-					d = xvfbtest.Start(t, 1024, 768)
-				}
 				disp = d
 			}
 			r := deskhand(t, disp, append(tt.env, "XDG_DATA_HOME="+t.TempDir()), tt.args...)
@@ -445,4 +443,66 @@ func abs(v int) int {
 		return -v
 	}
 	return v
+}
+
+// TestSecondMonitor: on two RandR monitors, the second at a non-zero origin, the
+// model sees only the chosen monitor and its click lands there, mapped back with
+// the monitor's origin. The monitor is chosen with --monitor, or by the pointer.
+func TestSecondMonitor(t *testing.T) {
+	for _, how := range []string{"flag", "pointer"} {
+		t.Run(how, func(t *testing.T) {
+			d := xvfbtest.Start(t, 3200, 1080)
+			d.SetMonitors(t, "1280x720+0+0", "1920x1080+1280+0")
+			dir := t.TempDir()
+			out := filepath.Join(dir, "out.txt")
+			d.Launch(t, "xterm", "-T", "target", "-geometry", "70x20+2000+400", "-e", "bash", "--norc", "--noprofile")
+			target := d.WaitWindow(t, "^target$", 10*time.Second)
+			d.Launch(t, "xterm", "-T", "decoy", "-geometry", "70x20+100+100", "-e", "cat")
+			d.WaitWindow(t, "^decoy$", 10*time.Second)
+			time.Sleep(300 * time.Millisecond)
+			x, y, w, h := d.Geometry(t, target)
+			centre := image.Pt(x+w/2, y+h/2)
+			mon := image.Rect(1280, 0, 3200, 1080)
+			args := []string{"run", "--yes", "--trace", t.TempDir()}
+			if how == "flag" {
+				d.Output(t, "xdotool", "mousemove", "200", "600") // on the first monitor
+				args = append(args, "--monitor", "1")
+			} else {
+				d.Output(t, "xdotool", "mousemove", "1500", "900") // on the second monitor
+			}
+
+			srv := ollamatest.NewServer(uitars)
+			defer srv.Close()
+			var mu sync.Mutex
+			step := 0
+			var img image.Point
+			srv.Handle(func(req *api.ChatRequest) ollamatest.Reply {
+				mu.Lock()
+				defer mu.Unlock()
+				step++
+				img = lastImageSize(t, req)
+				switch step {
+				case 1:
+					p := toImage(centre.Sub(mon.Min), mon.Size(), img)
+					return ollamatest.Reply{Content: fmt.Sprintf("Thought: I click into the target terminal.\nAction: click(start_box='(%d,%d)')", p.X, p.Y)}
+				case 2:
+					return ollamatest.Reply{Content: fmt.Sprintf("Thought: I run the command.\nAction: type(content='echo second-monitor > %s\\n')", out)}
+				}
+				return ollamatest.Reply{Content: "Thought: Done.\nAction: finished(content='ok')"}
+			})
+			r := deskhand(t, d, []string{"OLLAMA_HOST=" + srv.URL}, append(args, "run echo on the second monitor")...)
+			if r.code != 0 {
+				t.Fatalf("exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+			}
+			if got := waitFile(t, out, 5*time.Second); got != "second-monitor\n" {
+				t.Errorf("file = %q", got)
+			}
+			if want := image.Pt(1904, 1064); img != want {
+				t.Errorf("image sent = %v, want %v (the second monitor alone)", img, want)
+			}
+			if p := pointer(t, d); abs(p.X-centre.X) > 2 || abs(p.Y-centre.Y) > 2 {
+				t.Errorf("pointer at %v after the click, want within one image pixel of %v", p, centre)
+			}
+		})
+	}
 }
