@@ -311,6 +311,7 @@ func TestCtrlCStopsRun(t *testing.T) {
 	if code != 3 {
 		t.Errorf("exit %d, want 3; stderr: %s", code, errb.String())
 	}
+	t.Logf("exited %v after SIGINT", elapsed)
 	if elapsed > 200*time.Millisecond {
 		t.Errorf("exited %v after Ctrl+C, want within 200ms", elapsed)
 	}
