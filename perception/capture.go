@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"image"
 	"image/jpeg"
-	"image/png"
-	"sync"
 	"time"
 )
 
@@ -20,10 +18,11 @@ const (
 // DefaultSettle is how long Settle waits when given no limit.
 const DefaultSettle = 3 * time.Second
 
-// settleInterval is the time between Settle's samples. A 1920×1080 capture takes
-// 15–55 ms on X11; sampling faster would keep a core busy without settling
-// sooner, slower would add latency to every step.
-const settleInterval = 80 * time.Millisecond
+// settleInterval is the time between Settle's samples. A 1920×1080 capture and
+// its thumbnail take about 20 ms on X11, so sampling keeps under half a core
+// busy while settling; see stability for how the interval and settleQuiet set
+// Settle's latency.
+const settleInterval = 50 * time.Millisecond
 
 // Capturer captures the monitor the user is working on, as a model should see it.
 // The zero value is ready to use: it follows the pointer, sends PNG and hides
@@ -180,32 +179,28 @@ func (c *Capturer) encoder() (func(image.Image) ([]byte, string, error), error) 
 	}
 }
 
-// pngEncoder favours speed: BestSpeed is about 40 % faster than the default for
-// 10 % more bytes, and the model's prompt processing, not upload, is the cost.
-// Its buffer pool keeps the encoder's buffers and deflate state between captures.
-var pngEncoder = png.Encoder{CompressionLevel: png.BestSpeed, BufferPool: new(pngPool)}
-
-type pngPool struct{ p sync.Pool }
-
-func (p *pngPool) Get() *png.EncoderBuffer {
-	b, _ := p.p.Get().(*png.EncoderBuffer)
-	return b
-}
-
-func (p *pngPool) Put(b *png.EncoderBuffer) { p.p.Put(b) }
-
+// encodePNG encodes img as PNG, favouring speed: the model's prompt processing,
+// not the upload, is what the bytes cost. Opaque *image.RGBA images (every
+// capture) take encodeFastPNG; anything else image/png at BestSpeed.
 func encodePNG(img image.Image) ([]byte, string, error) {
 	var buf bytes.Buffer
-	if err := pngEncoder.Encode(&buf, img); err != nil {
+	if rgba, ok := img.(*image.RGBA); ok {
+		buf.Grow(rgba.Rect.Dx() * rgba.Rect.Dy() / 2)
+		if encodeFastPNG(&buf, rgba) {
+			return buf.Bytes(), "image/png", nil
+		}
+		buf.Reset()
+	}
+	if err := stdPNG.Encode(&buf, img); err != nil {
 		return nil, "", fmt.Errorf("encode png: %w", err)
 	}
 	return buf.Bytes(), "image/png", nil
 }
 
 // Settle waits until the screen stops changing: it samples the monitor Capture
-// would take every 80 ms and returns nil as soon as three samples in a row agree
-// (see stability for what "agree" forgives: a blinking caret does not count as a
-// change). It returns nil after maxWait (DefaultSettle when maxWait <= 0) even if
+// would take every 50 ms and returns nil as soon as it has seen no change for
+// 100 ms, over at least three samples (see stability for what counts as no
+// change: a blinking caret does not). It returns nil after maxWait (DefaultSettle when maxWait <= 0) even if
 // the screen never settles, since animations and videos never do, and ctx's error
 // if ctx ends first.
 //
@@ -232,7 +227,7 @@ func (c *Capturer) Settle(ctx context.Context, maxWait time.Duration) error {
 		if err != nil {
 			return fmt.Errorf("wait for the screen to settle: %w", err)
 		}
-		if st.add(thumbnail(img)) {
+		if st.add(thumbnail(img), start) {
 			return nil
 		}
 		next := start.Add(settleInterval)

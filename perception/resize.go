@@ -214,6 +214,14 @@ func resizeRows(dst, src *image.RGBA, xs, ys taps, y0, y1 int, opaque bool) {
 			off := src.PixOffset(src.Rect.Min.X, src.Rect.Min.Y+ys.start[y]+k)
 			return src.Pix[off : off+sw*4]
 		}
+		if opaque && len(ws) == 4 {
+			// The common case (Catmull-Rom near 1×, area averaging near 2×) in
+			// one pass that writes acc once.
+			vertical4(acc, line(0), line(1), line(2), line(3), ws)
+			out := dst.Pix[y*dst.Stride : y*dst.Stride+dst.Rect.Dx()*4]
+			filterRow(out, acc, xs, opaque)
+			continue
+		}
 		// Two source rows per pass over acc halve its loads and stores.
 		k := 0
 		if len(ws)%2 == 1 {
@@ -245,6 +253,20 @@ func resizeRows(dst, src *image.RGBA, xs, ys taps, y0, y1 int, opaque bool) {
 		}
 		out := dst.Pix[y*dst.Stride : y*dst.Stride+dst.Rect.Dx()*4]
 		filterRow(out, acc, xs, opaque)
+	}
+}
+
+// vertical4 sets acc to the weighted sum of four opaque source rows, leaving
+// the alpha sums alone: filterRow ignores them for opaque images.
+func vertical4(acc []int32, l0, l1, l2, l3 []uint8, ws []int32) {
+	w0, w1, w2, w3 := ws[0], ws[1], ws[2], ws[3]
+	n := min(len(acc), len(l0), len(l1), len(l2), len(l3))
+	for i := 0; i+4 <= n; i += 4 {
+		p0, p1, p2, p3 := l0[i:i+4:i+4], l1[i:i+4:i+4], l2[i:i+4:i+4], l3[i:i+4:i+4]
+		q := acc[i : i+4 : i+4]
+		q[0] = w0*int32(p0[0]) + w1*int32(p1[0]) + w2*int32(p2[0]) + w3*int32(p3[0])
+		q[1] = w0*int32(p0[1]) + w1*int32(p1[1]) + w2*int32(p2[1]) + w3*int32(p3[1])
+		q[2] = w0*int32(p0[2]) + w1*int32(p1[2]) + w2*int32(p2[2]) + w3*int32(p3[2])
 	}
 }
 

@@ -1,6 +1,9 @@
 package perception
 
-import "image"
+import (
+	"image"
+	"time"
+)
 
 // Settling works on thumbnails: one grayscale cell per thumbCell×thumbCell block of
 // screen pixels (240×135 cells for 1920×1080). That is cheap to compute and
@@ -65,61 +68,90 @@ func changed(a, b thumb) int {
 	return n
 }
 
-// stability decides, from successive thumbnails, when the screen has settled: when
-// settleRuns consecutive samples have been quiet.
+// stability decides, from successive timed thumbnails, when the screen has
+// settled: when it has been quiet for settleQuiet, over at least settleRuns
+// samples.
 //
 // A sample is quiet when it equals the previous one within cellNoise, or when it
 // changed only a small area (at most toggleCells) back to a state seen in the last
-// historyLen samples. The second rule is what lets a blinking caret, a blinking
+// historyWindow. The second rule is what lets a blinking caret, a blinking
 // "unsaved" dot or a spinner with a few frames count as still, while the same
 // amount of change that is new each time, such as text being typed or printed,
 // does not: counting changed cells alone cannot tell the two apart, since a typed
 // character changes as many cells as a caret blink.
 type stability struct {
-	recent []thumb // the last historyLen samples, oldest first
-	quiet  int     // consecutive quiet samples so far
+	recent []seen    // the distinct states of the last historyWindow, oldest first
+	quiet  int       // consecutive quiet samples so far
+	since  time.Time // when the quiet run began: the last changed sample
 }
 
+// seen is a screen state and when it was last seen.
+type seen struct {
+	t  thumb
+	at time.Time
+}
+
+// The trade-off in settling is latency against returning while an application
+// only paused. The screen counts as still once no change has been seen for
+// settleQuiet, measured from the first sample that showed the final state, so
+// Settle returns settleQuiet plus up to one sampling interval plus one capture
+// after the screen really stopped: 100 + 0–50 + ~20 ms at settleInterval 50 ms.
+// An application that pauses for longer than settleQuiet between updates (a
+// page load waiting on the network) can be taken as settled during the pause,
+// as it could with the 160 ms of three samples 80 ms apart before; one that
+// updates at least every 100 ms (a terminal printing, a progress bar, typing)
+// is waited for.
 const (
-	// settleRuns quiet samples in a row (three equal samples) mean settled: with
-	// samples settleInterval apart, nothing changed for at least 160 ms.
+	// settleQuiet is how long the screen must have been still.
+	settleQuiet = 100 * time.Millisecond
+	// settleRuns is the fewest quiet samples that can settle, so that one sample
+	// taken late (a loaded machine, a slow capture) cannot settle on its own.
 	settleRuns = 2
-	// historyLen samples (1.3 s at settleInterval) cover a full cursor blink cycle on
-	// the common desktops (xterm 0.9 s, GTK 1.2 s, Windows 1.06 s).
-	historyLen = 16
+	// historyWindow covers a full cursor blink cycle on the common desktops
+	// (xterm 0.9 s, GTK 1.2 s, Windows 1.06 s): a state seen within it may come
+	// back and still count as quiet.
+	historyWindow = 1300 * time.Millisecond
 )
 
 // toggleCells is the largest change that may count as a toggle back to a known
 // state: 0.4 % of the screen, at least 4 cells (a caret or a small icon).
 func toggleCells(t thumb) int { return max(4, len(t.pix)/256) }
 
-// add feeds the next sample and reports whether the screen has now settled.
-func (s *stability) add(t thumb) bool {
-	if len(s.recent) > 0 {
-		if s.isQuiet(t) {
-			s.quiet++
-		} else {
-			s.quiet = 0
-		}
-	}
-	if len(s.recent) == historyLen {
-		copy(s.recent, s.recent[1:])
-		s.recent = s.recent[:historyLen-1]
-	}
-	s.recent = append(s.recent, t)
-	return s.quiet >= settleRuns
-}
-
-func (s *stability) isQuiet(t thumb) bool {
-	n := changed(s.recent[len(s.recent)-1], t)
-	if n == 0 {
-		return true
-	}
-	if n > toggleCells(t) {
+// add feeds the sample taken at at and reports whether the screen has now
+// settled.
+func (s *stability) add(t thumb, at time.Time) bool {
+	if len(s.recent) == 0 {
+		s.since = at
+		s.recent = append(s.recent, seen{t, at})
 		return false
 	}
+	last := &s.recent[len(s.recent)-1]
+	n := changed(last.t, t)
+	switch {
+	case n == 0:
+		s.quiet++
+		last.at = at // the same state, seen again
+	case n <= toggleCells(t) && s.known(t, at):
+		s.quiet++
+		s.recent = append(s.recent, seen{t, at})
+	default:
+		s.quiet, s.since = 0, at
+		s.recent = append(s.recent, seen{t, at})
+	}
+	// Forget states not seen within the window (keeping the current one).
+	old := 0
+	for old < len(s.recent)-1 && at.Sub(s.recent[old].at) > historyWindow {
+		old++
+	}
+	s.recent = append(s.recent[:0], s.recent[old:]...)
+	return s.quiet >= settleRuns && at.Sub(s.since) >= settleQuiet
+}
+
+// known reports whether t equals a state seen within the window, other than the
+// latest.
+func (s *stability) known(t thumb, at time.Time) bool {
 	for _, old := range s.recent[:len(s.recent)-1] {
-		if changed(old, t) == 0 {
+		if at.Sub(old.at) <= historyWindow && changed(old.t, t) == 0 {
 			return true
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"image/color"
 	"image/draw"
 	"testing"
+	"time"
 )
 
 func TestThumbnail(t *testing.T) {
@@ -70,6 +71,8 @@ func block(img *image.RGBA, r image.Rectangle, c color.Color) *image.RGBA {
 	return img
 }
 
+var t0 = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+
 func TestStability(t *testing.T) {
 	caret := image.Rect(100, 210, 106, 223) // a 6×13 block caret, as xterm's
 	tests := []struct {
@@ -92,7 +95,7 @@ func TestStability(t *testing.T) {
 		}, 3}, // 0 A, 1 B (new), 2 A (seen), 3 B (seen)
 		{"caret blinking, 600 on 300 off", func(i int) *image.RGBA {
 			img := baseScreen()
-			if i%12 < 8 { // samples are 80 ms apart: ~640 ms on, 320 ms off
+			if i%18 < 12 { // samples are 50 ms apart: 600 ms on, 300 ms off
 				block(img, caret, color.Black)
 			}
 			return img
@@ -138,7 +141,7 @@ func TestStability(t *testing.T) {
 			var st stability
 			got := -1
 			for i := range 40 {
-				if st.add(thumbnail(tc.frames(i))) {
+				if st.add(thumbnail(tc.frames(i)), t0.Add(time.Duration(i)*settleInterval)) {
 					got = i
 					break
 				}
@@ -150,14 +153,57 @@ func TestStability(t *testing.T) {
 	}
 }
 
+// Stillness is a time, not a number of samples: frequent samples need
+// settleQuiet to pass, and widely spaced ones still need settleRuns.
+func TestStabilityTiming(t *testing.T) {
+	img := thumbnail(baseScreen())
+	for _, tc := range []struct {
+		every   time.Duration
+		settles int
+	}{{10 * time.Millisecond, 10}, {50 * time.Millisecond, 2}, {40 * time.Millisecond, 3}, {300 * time.Millisecond, 2}} {
+		var st stability
+		got := -1
+		for i := range 40 {
+			if st.add(img, t0.Add(time.Duration(i)*tc.every)) {
+				got = i
+				break
+			}
+		}
+		if got != tc.settles {
+			t.Errorf("samples %v apart: settled at sample %d, want %d", tc.every, got, tc.settles)
+		}
+	}
+	// A caret blinking slower than the samples, 1 s on and 1 s off: when it comes
+	// back on, the state it returns to was last seen 1.05 s before, first seen
+	// 2 s before, and must count as quiet.
+	caret := image.Rect(100, 210, 106, 223)
+	on, off := thumbnail(block(baseScreen(), caret, color.Black)), thumbnail(baseScreen())
+	var st stability
+	for i := range 41 {
+		img := on
+		if i/20%2 == 1 {
+			img = off
+		}
+		st.add(img, t0.Add(time.Duration(i)*50*time.Millisecond))
+		if i == 20 && st.quiet != 0 {
+			t.Errorf("the caret's first blink (a state never seen) counted as quiet")
+		}
+	}
+	if st.quiet == 0 {
+		t.Errorf("the caret blinking back on after 1 s counted as a change")
+	}
+}
+
 func BenchmarkStableCompare(b *testing.B) {
 	// One Settle sample's pure work: thumbnail a 1920×1080 capture and compare it.
 	img := syntheticScreen(1920, 1080)
 	var st stability
-	st.add(thumbnail(img))
+	st.add(thumbnail(img), t0)
 	cpu := processCPU()
+	at := t0
 	for b.Loop() {
-		st.add(thumbnail(img))
+		at = at.Add(settleInterval)
+		st.add(thumbnail(img), at)
 	}
 	reportCPU(b, cpu)
 }

@@ -1,0 +1,172 @@
+package perception
+
+import (
+	"bytes"
+	"fmt"
+	"hash/adler32"
+	"image"
+	"image/color"
+	"image/png"
+	"math/rand/v2"
+	"testing"
+)
+
+// checkRoundTrip encodes img with encodePNG and checks that image/png decodes it
+// to exactly img's pixels.
+func checkRoundTrip(t *testing.T, img image.Image) []byte {
+	t.Helper()
+	data, mime, err := encodePNG(img)
+	if err != nil || mime != "image/png" {
+		t.Fatalf("encodePNG: %q, %v", mime, err)
+	}
+	got, err := png.Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("image/png cannot decode the output: %v", err)
+	}
+	b := img.Bounds()
+	if got.Bounds().Size() != b.Size() {
+		t.Fatalf("decoded %v, want %v", got.Bounds().Size(), b.Size())
+	}
+	for y := range b.Dy() {
+		for x := range b.Dx() {
+			w := color.RGBAModel.Convert(img.At(b.Min.X+x, b.Min.Y+y))
+			g := color.RGBAModel.Convert(got.At(x, y))
+			if w != g {
+				t.Fatalf("pixel %d,%d decodes to %v, want %v", x, y, g, w)
+			}
+		}
+	}
+	return data
+}
+
+func noise(w, h int, seed uint64) *image.RGBA {
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	rng := rand.New(rand.NewPCG(seed, 1))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(rng.Uint32())
+		if i%4 == 3 {
+			img.Pix[i] = 255
+		}
+	}
+	return img
+}
+
+func TestEncodePNGRoundTrip(t *testing.T) {
+	sizes := []image.Point{{1, 1}, {1, 7}, {7, 1}, {3, 2}, {17, 15}, {16, 16}, {33, 64}, {101, 257}, {1904, 1064}, {1371, 771}}
+	for _, s := range sizes {
+		t.Run(fmt.Sprintf("%dx%d", s.X, s.Y), func(t *testing.T) {
+			checkRoundTrip(t, syntheticScreen(s.X, s.Y))
+			checkRoundTrip(t, noise(s.X, s.Y, uint64(s.X*s.Y)))
+		})
+	}
+	// A sub-image: its own pixels, from its own origin.
+	big := syntheticScreen(300, 200)
+	sub := big.SubImage(image.Rect(13, 27, 251, 190)).(*image.RGBA)
+	checkRoundTrip(t, sub)
+	// Every filter gives the same pixels.
+	img := syntheticScreen(640, 400)
+	for _, f := range []byte{filterNone, filterSub, filterUp} {
+		var buf bytes.Buffer
+		if !encodeFastPNGFilter(&buf, img, f) {
+			t.Fatalf("filter %d: declined an opaque image", f)
+		}
+		got, err := png.Decode(bytes.NewReader(buf.Bytes()))
+		if err != nil {
+			t.Fatalf("filter %d: %v", f, err)
+		}
+		if !bytes.Equal(toRGBA(got).Pix, img.Pix) {
+			t.Errorf("filter %d: pixels differ", f)
+		}
+	}
+}
+
+func toRGBA(img image.Image) *image.RGBA {
+	b := img.Bounds()
+	out := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	for y := range b.Dy() {
+		for x := range b.Dx() {
+			out.Set(x, y, img.At(b.Min.X+x, b.Min.Y+y))
+		}
+	}
+	return out
+}
+
+// Images with transparency, and other image types, go through image/png and
+// keep their alpha.
+func TestEncodePNGFallback(t *testing.T) {
+	img := syntheticScreen(64, 48)
+	img.SetRGBA(20, 10, color.RGBA{}) // transparent; exact through NRGBA
+	if encodeFastPNG(new(bytes.Buffer), img) {
+		t.Error("encodeFastPNG took a translucent image")
+	}
+	data := checkRoundTrip(t, img)
+	if got, _ := png.Decode(bytes.NewReader(data)); got.ColorModel() != color.NRGBAModel {
+		t.Errorf("decodes to %T, want *image.NRGBA (with alpha)", got)
+	}
+	gray := image.NewGray(image.Rect(0, 0, 30, 20))
+	gray.Pix[7] = 99
+	checkRoundTrip(t, gray)
+	// The fast path writes 8-bit RGB.
+	data = checkRoundTrip(t, syntheticScreen(64, 48))
+	if data[25] != 2 || data[24] != 8 {
+		t.Errorf("IHDR bit depth %d, colour type %d; want 8, 2", data[24], data[25])
+	}
+	// An empty image.
+	if _, _, err := encodePNG(image.NewRGBA(image.Rectangle{})); err == nil {
+		t.Log("empty image encoded") // image/png decides; either is fine
+	}
+}
+
+func TestAdler32Combine(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	data := make([]byte, 200000)
+	for i := range data {
+		data[i] = uint8(rng.Uint32())
+	}
+	for _, cut := range []int{0, 1, 5552, 65521, 65522, 100000, len(data)} {
+		a, b := data[:cut], data[cut:]
+		got := adler32Combine(adler32.Checksum(a), adler32.Checksum(b), int64(len(b)))
+		if want := adler32.Checksum(data); got != want {
+			t.Errorf("cut at %d: %08x, want %08x", cut, got, want)
+		}
+	}
+	// All 0xff maximises the sums.
+	ff := bytes.Repeat([]byte{0xff}, 300000)
+	if got, want := adler32Combine(adler32.Checksum(ff[:123457]), adler32.Checksum(ff[123457:]), int64(len(ff)-123457)), adler32.Checksum(ff); got != want {
+		t.Errorf("0xff: %08x, want %08x", got, want)
+	}
+}
+
+// BenchmarkEncode compares image/png at BestSpeed with encodeFastPNG and each
+// filter on a synthetic 1904×1064 screenshot (BenchmarkPerception measures real
+// ones); KB is the output size.
+func BenchmarkEncode(b *testing.B) {
+	img := syntheticScreen(1904, 1064)
+	b.Run("image-png", func(b *testing.B) {
+		var buf bytes.Buffer
+		cpu := processCPU()
+		for b.Loop() {
+			buf.Reset()
+			if err := stdPNG.Encode(&buf, img); err != nil {
+				b.Fatal(err)
+			}
+		}
+		reportCPU(b, cpu)
+		b.ReportMetric(float64(buf.Len())/1024, "KB")
+	})
+	for _, f := range []struct {
+		name string
+		f    byte
+	}{{"none", filterNone}, {"sub", filterSub}, {"up", filterUp}} {
+		b.Run(f.name, func(b *testing.B) {
+			var buf bytes.Buffer
+			cpu := processCPU()
+			for b.Loop() {
+				buf.Reset()
+				encodeFastPNGFilter(&buf, img, f.f)
+			}
+			reportCPU(b, cpu)
+			b.ReportMetric(float64(buf.Len())/1024, "KB")
+		})
+	}
+}

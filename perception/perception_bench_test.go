@@ -1,0 +1,114 @@
+//go:build cgo
+
+package perception
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/deskhand/deskhand/perception/xvfbtest"
+)
+
+// BenchmarkPerception measures one perception step at the screen sizes deskhand
+// must handle, each on its own Xvfb desktop filled with terminals of text, with
+// the steps side by side in one run so their ratio can be read off:
+//
+//	capture  reading the monitor's pixels (the backend alone)
+//	resize   scaling a capture to the model's grid
+//	encode   encoding the resized image as Capture does (PNG)
+//	frame    the whole of Capture: capture, resize and encode
+//
+// frame / capture is the overhead perception adds on top of reading the screen.
+func BenchmarkPerception(b *testing.B) {
+	for _, s := range []image.Point{{1366, 768}, {1920, 1080}, {2560, 1440}, {3840, 2160}} {
+		b.Run(fmt.Sprintf("%dx%d", s.X, s.Y), func(b *testing.B) {
+			benchPerception(b, s.X, s.Y)
+		})
+	}
+}
+
+func benchPerception(b *testing.B, w, h int) {
+	xvfbtest.Need(b, "xterm")
+	d := xvfbtest.Start(b, w, h)
+	d.Setenv(b)
+	// Text-heavy content: terminals of directory listings covering most of the
+	// screen, overlapping as real windows do.
+	cols, rows := 110, 40
+	for i := range 6 {
+		x, y := (i%3)*w/3, (i/3)*h/2
+		d.Launch(b, "xterm", "-geometry", strconv.Itoa(cols)+"x"+strconv.Itoa(rows)+"+"+strconv.Itoa(x)+"+"+strconv.Itoa(y),
+			"-e", "sh", "-c", "ls -laR /usr/share/doc | head -"+strconv.Itoa(rows+i)+"; sleep 600")
+	}
+	time.Sleep(1500 * time.Millisecond)
+	ctx := context.Background()
+	r := image.Rect(0, 0, w, h)
+	img, err := platform.capture(r)
+	if err != nil {
+		b.Fatal(err)
+	}
+	size := (Grid{}).Size(w, h)
+	small := Resize(img, size)
+	b.Run("capture", func(b *testing.B) {
+		cpu := processCPU()
+		for b.Loop() {
+			if _, err := platform.capture(r); err != nil {
+				b.Fatal(err)
+			}
+		}
+		reportCPU(b, cpu)
+	})
+	b.Run("resize", func(b *testing.B) {
+		cpu := processCPU()
+		for b.Loop() {
+			Resize(img, size)
+		}
+		reportCPU(b, cpu)
+	})
+	// image/png's size for comparison, and each filter's.
+	var std bytes.Buffer
+	if err := stdPNG.Encode(&std, small); err != nil {
+		b.Fatal(err)
+	}
+	for _, f := range []byte{filterNone, filterSub, filterUp} {
+		var buf bytes.Buffer
+		c0 := processCPU()
+		for range 5 {
+			buf.Reset()
+			encodeFastPNGFilter(&buf, small, f)
+		}
+		b.Logf("%v: filter %d %d KB %v, image/png BestSpeed %d KB", size, f, buf.Len()/1024, (processCPU()-c0)/5, std.Len()/1024)
+	}
+	b.Run("encode", func(b *testing.B) {
+		var n int
+		cpu := processCPU()
+		for b.Loop() {
+			data, _, err := encodePNG(small)
+			if err != nil {
+				b.Fatal(err)
+			}
+			n = len(data)
+		}
+		reportCPU(b, cpu)
+		b.ReportMetric(float64(n)/1024, "KB")
+		b.ReportMetric(float64(std.Len())/1024, "std-KB")
+	})
+	b.Run("frame", func(b *testing.B) {
+		var c Capturer
+		var n int
+		cpu := processCPU()
+		for b.Loop() {
+			f, err := c.Capture(ctx, Grid{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			n = len(f.Data)
+		}
+		reportCPU(b, cpu)
+		b.ReportMetric(float64(n)/1024, "KB")
+	})
+}
