@@ -91,11 +91,11 @@ func (c *Capturer) pick(ctx context.Context, be backend) (Monitor, error) {
 //   - Windows: 1. deskhand is per-monitor DPI aware, so monitor bounds, mouse
 //     input and captures are all in physical pixels. (A process that is not DPI
 //     aware would see virtualised bounds and blurry upscaled captures.)
-//   - macOS: 2 on Retina. robotgo moves the mouse in logical points, monitor
-//     bounds are in points, and captures come in physical pixels.
-//
-// The image sent is sized from the captured pixels, so a Retina capture keeps its
-// detail up to the grid's pixel cap.
+//   - macOS: 1 today. robotgo moves the mouse in points and monitor bounds are in
+//     points; kbinani/screenshot scales each capture down to the display's size
+//     in points, so a Retina capture has half the physical resolution. A capture
+//     at full resolution (ScreenCaptureKit) would make Scale 2 here; nothing else
+//     has to change, since the mapping goes through Bounds, not Captured.
 func (c *Capturer) Capture(ctx context.Context, grid Grid) (Frame, error) {
 	enc, err := c.encoder()
 	if err != nil {
@@ -142,11 +142,12 @@ func (c *Capturer) grab(ctx context.Context, be backend, r image.Rectangle) (*im
 	}
 	if c.Hide != nil {
 		restore, err := c.Hide(ctx)
+		if restore != nil {
+			// Also after a failed Hide: a partly hidden overlay must come back.
+			defer restore()
+		}
 		if err != nil {
 			return nil, time.Time{}, fmt.Errorf("hide deskhand's windows before capturing: %w", err)
-		}
-		if restore != nil {
-			defer restore()
 		}
 	}
 	img, err := be.capture(r)

@@ -10,14 +10,17 @@ import (
 
 // nativeBackend serves macOS and Windows with kbinani/screenshot and robotgo.
 // There the primary monitor is at the origin of the OS's global coordinates, so
-// kbinani's coordinates are actuation space as they are.
+// kbinani's coordinates are actuation space as they are. hidpi.go documents the
+// units per OS:
 //
-// macOS: bounds and the pointer are in points and captures in physical pixels
-// (Frame.Scale 2 on Retina). Without the Screen Recording permission captures
-// show only the wallpaper and deskhand's own windows.
-// Windows: deskhand must be per-monitor DPI aware (its manifest), so bounds, the
-// pointer and captures are all physical pixels. This path is not yet tested on
-// real hardware.
+// macOS: bounds and the pointer are in points, and kbinani/screenshot captures
+// at point size too (a Retina display is scaled down), so Frame.Scale is 1.
+// Without the Screen Recording permission captures show only the wallpaper and
+// deskhand's own windows.
+// Windows: the process is per-monitor DPI aware (hidpi_windows.go sets it when
+// the package loads), so bounds, the pointer (GetCursorPos, not robotgo's
+// DPI-scaled Location) and captures are all physical pixels. This path compiles
+// (see .ci/cross) but is not yet tested on real hardware.
 type nativeBackend struct{ libs nativeLibs }
 
 func newPlatformBackend(l nativeLibs) backend { return nativeBackend{libs: l} }
@@ -48,6 +51,9 @@ func (b nativeBackend) monitors() ([]Monitor, error) {
 func (b nativeBackend) pointer() (image.Point, error) {
 	if _, err := b.check(); err != nil {
 		return image.Point{}, err
+	}
+	if p, ok := cursorPos(); ok {
+		return p, nil
 	}
 	return b.libs.location(), nil
 }

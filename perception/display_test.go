@@ -1,49 +1,103 @@
 package perception
 
 import (
+	"bytes"
 	"errors"
 	"strings"
 	"testing"
 )
 
-func TestDisplayEnvError(t *testing.T) {
+func TestSessionCheck(t *testing.T) {
 	tests := []struct {
+		name    string
 		goos    string
 		env     map[string]string
 		wantErr bool
 		wayland bool
-		says    string
+		says    []string // in the error, or in the warning when there is no error
 	}{
-		{"linux", map[string]string{"DISPLAY": ":0"}, false, false, ""},
-		{"linux", map[string]string{"DISPLAY": ":0", "WAYLAND_DISPLAY": "wayland-0"}, false, false, ""}, // XWayland
-		{"linux", map[string]string{}, true, false, "DISPLAY is not set"},
-		{"linux", map[string]string{"WAYLAND_DISPLAY": "wayland-0"}, true, true, "Ubuntu on Xorg"},
-		{"linux", map[string]string{"XDG_SESSION_TYPE": "wayland"}, true, true, "XWayland with DISPLAY set"},
-		{"linux", map[string]string{"XDG_SESSION_TYPE": "x11"}, true, false, "under Xvfb"},
-		{"freebsd", map[string]string{}, true, false, "DISPLAY is not set"},
-		{"darwin", map[string]string{}, false, false, ""},
-		{"windows", map[string]string{"WAYLAND_DISPLAY": "x"}, false, false, ""},
+		{name: "X11", goos: "linux", env: map[string]string{"DISPLAY": ":0", "XDG_SESSION_TYPE": "x11"}},
+		{name: "X11 without a session type (ssh -X, Xvfb)", goos: "linux", env: map[string]string{"DISPLAY": ":0"}},
+		{name: "XWayland", goos: "linux",
+			env:  map[string]string{"DISPLAY": ":0", "WAYLAND_DISPLAY": "wayland-0", "XDG_SESSION_TYPE": "wayland"},
+			says: []string{"warning", "XWayland (DISPLAY=:0)", "portal", "permission", "black", "X11 windows only", "Ubuntu on Xorg"}},
+		{name: "XWayland, session type only", goos: "linux", env: map[string]string{"DISPLAY": ":1", "XDG_SESSION_TYPE": "wayland"},
+			says: []string{"DISPLAY=:1", "Ubuntu on Xorg"}},
+		{name: "XWayland, WAYLAND_DISPLAY only", goos: "linux", env: map[string]string{"DISPLAY": ":0", "WAYLAND_DISPLAY": "wayland-0"},
+			says: []string{"portal"}},
+		{name: "no display", goos: "linux", env: map[string]string{}, wantErr: true, says: []string{"DISPLAY is not set", "under Xvfb"}},
+		{name: "X11 session type, no display", goos: "linux", env: map[string]string{"XDG_SESSION_TYPE": "x11"}, wantErr: true,
+			says: []string{"DISPLAY is not set"}},
+		{name: "Wayland without XWayland", goos: "linux", env: map[string]string{"WAYLAND_DISPLAY": "wayland-0"}, wantErr: true,
+			wayland: true, says: []string{"Wayland session", "Ubuntu on Xorg", "log out"}},
+		{name: "Wayland session type without XWayland", goos: "linux", env: map[string]string{"XDG_SESSION_TYPE": "wayland"},
+			wantErr: true, wayland: true, says: []string{"X11 session", "XWayland"}},
+		{name: "freebsd, no display", goos: "freebsd", env: map[string]string{}, wantErr: true, says: []string{"DISPLAY is not set"}},
+		{name: "macOS", goos: "darwin", env: map[string]string{}},
+		{name: "Windows ignores Wayland variables", goos: "windows", env: map[string]string{"WAYLAND_DISPLAY": "x", "XDG_SESSION_TYPE": "wayland"}},
 	}
 	for _, tc := range tests {
-		err := displayEnvError(tc.goos, func(k string) string { return tc.env[k] })
-		if (err != nil) != tc.wantErr {
-			t.Errorf("%s %v: err = %v, want error %v", tc.goos, tc.env, err, tc.wantErr)
-			continue
+		t.Run(tc.name, func(t *testing.T) {
+			err, warning := sessionCheck(tc.goos, func(k string) string { return tc.env[k] })
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("err = %v, want error %v", err, tc.wantErr)
+			}
+			text := warning
+			if err != nil {
+				if warning != "" {
+					t.Errorf("both an error and a warning: %q", warning)
+				}
+				var nd *NoDisplayError
+				if !errors.As(err, &nd) {
+					t.Fatalf("%T is not a *NoDisplayError", err)
+				}
+				if nd.Wayland != tc.wayland {
+					t.Errorf("Wayland = %v, want %v", nd.Wayland, tc.wayland)
+				}
+				text = err.Error()
+			}
+			if len(tc.says) == 0 && text != "" {
+				t.Errorf("unexpected warning %q", text)
+			}
+			for _, s := range tc.says {
+				if !strings.Contains(text, s) {
+					t.Errorf("%q does not say %q", text, s)
+				}
+			}
+		})
+	}
+}
+
+// displayEnvError returns sessionCheck's error and prints its warning once per
+// process, however often it is called.
+func TestDisplayEnvErrorWarnsOnce(t *testing.T) {
+	var buf bytes.Buffer
+	warnings.Lock()
+	old, oldSeen := warnings.w, warnings.seen
+	warnings.w, warnings.seen = &buf, nil
+	warnings.Unlock()
+	t.Cleanup(func() {
+		warnings.Lock()
+		warnings.w, warnings.seen = old, oldSeen
+		warnings.Unlock()
+	})
+
+	xwayland := map[string]string{"DISPLAY": ":0", "XDG_SESSION_TYPE": "wayland"}
+	for range 3 {
+		if err := displayEnvError("linux", func(k string) string { return xwayland[k] }); err != nil {
+			t.Fatalf("XWayland: %v, want no error", err)
 		}
-		if err == nil {
-			continue
-		}
-		var nd *NoDisplayError
-		if !errors.As(err, &nd) {
-			t.Errorf("%s %v: %T is not a *NoDisplayError", tc.goos, tc.env, err)
-			continue
-		}
-		if nd.Wayland != tc.wayland {
-			t.Errorf("%s %v: Wayland = %v, want %v", tc.goos, tc.env, nd.Wayland, tc.wayland)
-		}
-		if !strings.Contains(err.Error(), tc.says) {
-			t.Errorf("%s %v: %q does not say %q", tc.goos, tc.env, err, tc.says)
-		}
+	}
+	if n := strings.Count(buf.String(), "XWayland"); n != 1 {
+		t.Errorf("the XWayland warning was printed %d times, want once:\n%s", n, buf.String())
+	}
+	buf.Reset()
+	if err := displayEnvError("linux", func(k string) string { return map[string]string{"DISPLAY": ":0"}[k] }); err != nil || buf.Len() > 0 {
+		t.Errorf("X11: err = %v, warning %q; want neither", err, buf.String())
+	}
+	var nd *NoDisplayError
+	if err := displayEnvError("linux", func(string) string { return "" }); !errors.As(err, &nd) || buf.Len() > 0 {
+		t.Errorf("no display: err = %v, warning %q; want a *NoDisplayError only", err, buf.String())
 	}
 }
 

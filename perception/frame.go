@@ -21,7 +21,8 @@ type Frame struct {
 	Bounds image.Rectangle `json:"bounds"`
 	// Captured is the pixel size of the raw capture.
 	Captured image.Point `json:"captured"`
-	// Scale is captured pixels per actuation unit (2 on a Retina display, 1 on X11).
+	// Scale is captured pixels per actuation unit, measured per capture (1 on X11
+	// and on per-monitor-DPI-aware Windows; see Capturer.Capture for each OS).
 	Scale float64 `json:"scale"`
 	// Image is the pixel size of the image sent to the model.
 	Image image.Point `json:"image"`
