@@ -143,6 +143,12 @@ func describe(e planner.Event) string {
 		if e.Decision != nil && e.Decision.Thought != "" {
 			return "  Thought: " + e.Decision.Thought
 		}
+	case planner.ActionApproved:
+		if e.Text == planner.AutoApproved && e.Risk != nil {
+			if t := riskText(*e.Risk); t != "" {
+				return "  " + t + " (approved without asking)"
+			}
+		}
 	case planner.ActionExecuted:
 		return "  Did: " + e.Action.Describe()
 	case planner.ActionSkipped:
@@ -153,6 +159,18 @@ func describe(e planner.Event) string {
 		return "  Reply not usable, asking again: " + e.Error
 	}
 	return ""
+}
+
+// riskText is the line that shows a high risk with its reasons, or "" for lower
+// (and unclassified) risks.
+func riskText(r planner.Risk) string {
+	if r.Level == "" || !r.High() {
+		return ""
+	}
+	if len(r.Reasons) == 0 {
+		return "High risk."
+	}
+	return "High risk: " + strings.Join(r.Reasons, "; ") + "."
 }
 
 // approver asks in a dialog before each action. The dialog's buttons answer on a
@@ -166,6 +184,13 @@ func (a approver) Approve(ctx context.Context, req planner.ApprovalRequest) (pla
 		msg := widget.NewLabel(req.Action.Describe())
 		msg.Wrapping = fyne.TextWrapWord
 		body := container.NewVBox(msg)
+		if text := riskText(req.Risk); text != "" {
+			r := widget.NewLabel(text)
+			r.Wrapping = fyne.TextWrapWord
+			r.Importance = widget.DangerImportance
+			r.TextStyle = fyne.TextStyle{Bold: true}
+			body.Add(r)
+		}
 		if req.Thought != "" {
 			t := widget.NewLabel("Because: " + req.Thought)
 			t.Wrapping = fyne.TextWrapWord

@@ -92,3 +92,21 @@ func TestEmptyTaskIsNotStarted(t *testing.T) {
 		t.Errorf("empty task: called=%v status=%q", called, u.Status.Text)
 	}
 }
+
+func TestRiskText(t *testing.T) {
+	high := planner.Classify(actuation.Action{Type: actuation.Key, Keys: []string{"alt", "f4"}}, planner.RiskContext{})
+	if got := riskText(high); got != "High risk: closes the window (alt+f4)." {
+		t.Errorf("riskText(high) = %q", got)
+	}
+	if got := riskText(planner.Risk{Level: planner.RiskMedium}); got != "" {
+		t.Errorf("riskText(medium) = %q, want nothing", got)
+	}
+	if got := riskText(planner.Risk{}); got != "" {
+		t.Errorf("riskText(unclassified) = %q, want nothing", got)
+	}
+	key := actuation.Action{Type: actuation.Key, Keys: []string{"alt", "f4"}}
+	line := describe(planner.Event{Kind: planner.ActionApproved, Action: &key, Risk: &high, Text: planner.AutoApproved})
+	if !strings.Contains(line, "alt+f4") || !strings.Contains(line, "without asking") {
+		t.Errorf("step line = %q", line)
+	}
+}

@@ -32,9 +32,13 @@ type Agent struct {
 	Actuator Actuator
 	Client   ChatClient
 	Adapter  Adapter
-	// Approver is asked before every action; nil approves nothing and stops the run
-	// at the first action, since acting unasked is what --yes is for.
+	// Approver is asked before every action that Policy says needs approval; nil
+	// approves nothing and stops the run at the first such action, since acting
+	// unasked is what --yes (ConfirmNone) is for.
 	Approver Approver
+	// Policy says which actions need approval; the zero value, ConfirmAll, asks for
+	// every one. Only the user sets it: nothing the model says reaches it.
+	Policy Policy
 	// Events receives progress events; nil drops them.
 	Events EventSink
 	// Model is the Ollama model name.
@@ -85,6 +89,8 @@ type run struct {
 	maxSteps int
 	messages []api.Message
 	options  map[string]any
+	// recent holds the last actions that ran, oldest first, for Classify.
+	recent []actuation.Action
 }
 
 func (r *run) emit(e Event) {
@@ -180,20 +186,32 @@ func (r *run) act(ctx context.Context, step int, frame perception.Frame, dec Dec
 		r.emit(Event{Kind: ActionRejected, Step: step, Action: &act, Error: verr.Error()})
 		return fmt.Sprintf("Your action %s was not performed: %v.", act.Type, verr), false, nil
 	}
-	r.emit(Event{Kind: ActionProposed, Step: step, Action: &act})
-	if r.Approver == nil {
-		return "", false, errors.New("planner: no approver to ask before acting")
-	}
-	ans, err := r.Approver.Approve(ctx, ApprovalRequest{Step: step, Action: act, Frame: frame, Thought: dec.Thought})
-	if err != nil {
-		if ctx.Err() != nil {
-			return "", false, context.Cause(ctx)
+	// The risk is judged in code from the normalised action, the thought and what
+	// ran before; the policy that decides whether to ask is the user's.
+	risk := Classify(act, RiskContext{Thought: dec.Thought, Recent: r.recent})
+	r.emit(Event{Kind: ActionProposed, Step: step, Action: &act, Risk: &risk})
+	ans := Approval{Verdict: Approve}
+	auto := !r.Policy.NeedsApproval(risk)
+	if !auto {
+		if r.Approver == nil {
+			return "", false, errors.New("planner: no approver to ask before acting")
 		}
-		return "", false, fmt.Errorf("ask for approval: %w", err)
+		var err error
+		ans, err = r.Approver.Approve(ctx, ApprovalRequest{Step: step, Action: act, Frame: frame, Thought: dec.Thought, Risk: risk})
+		if err != nil {
+			if ctx.Err() != nil {
+				return "", false, context.Cause(ctx)
+			}
+			return "", false, fmt.Errorf("ask for approval: %w", err)
+		}
 	}
 	switch ans.Verdict {
 	case Approve:
-		r.emit(Event{Kind: ActionApproved, Step: step, Action: &act})
+		ev := Event{Kind: ActionApproved, Step: step, Action: &act, Risk: &risk}
+		if auto {
+			ev.Text = AutoApproved
+		}
+		r.emit(ev)
 	case Skip:
 		r.emit(Event{Kind: ActionSkipped, Step: step, Action: &act, Text: ans.Reason})
 		n := fmt.Sprintf("The user did not allow your action (%s).", act.Describe())
@@ -227,10 +245,19 @@ func (r *run) act(ctx context.Context, step int, frame perception.Frame, dec Dec
 		return "", false, fmt.Errorf("step %d: %s: %w", step, act.Describe(), err)
 	}
 	r.emit(Event{Kind: ActionExecuted, Step: step, Action: &act, Millis: map[string]float64{"act": ms(time.Since(t0))}})
+	r.remember(act)
 	if ans.Verdict == Edit {
 		return "The user corrected your action; it was performed as: " + act.Describe() + ".", false, nil
 	}
 	return "", false, nil
+}
+
+// remember adds an action that ran to the short history Classify reads.
+func (r *run) remember(act actuation.Action) {
+	r.recent = append(r.recent, act)
+	if len(r.recent) > recentActions {
+		r.recent = append(r.recent[:0:0], r.recent[len(r.recent)-recentActions:]...)
+	}
 }
 
 // decide asks the model and parses its reply, re-asking once when the reply does

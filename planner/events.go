@@ -45,14 +45,20 @@ type Event struct {
 	Thinking string            `json:"thinking,omitempty"`
 	Decision *Decision         `json:"decision,omitempty"`
 	Action   *actuation.Action `json:"action,omitempty"`
-	Status   Status            `json:"status,omitempty"`
-	Error    string            `json:"error,omitempty"`
+	// Risk is the action's risk, on ActionProposed and ActionApproved.
+	Risk   *Risk  `json:"risk,omitempty"`
+	Status Status `json:"status,omitempty"`
+	Error  string `json:"error,omitempty"`
 	// Millis holds timings in milliseconds: capture, model, first_token, act, settle.
 	Millis map[string]float64 `json:"ms,omitempty"`
 	// PromptEvalCount and EvalCount are Ollama's token counts for the step's reply.
 	PromptEvalCount int `json:"prompt_eval_count,omitempty"`
 	EvalCount       int `json:"eval_count,omitempty"`
 }
+
+// AutoApproved is the Text of an ActionApproved event for an action the policy let
+// run without asking.
+const AutoApproved = "auto-approved by policy"
 
 // EventSink receives events on the agent's goroutine. It must not block for long:
 // the GUI's sink hands each event to fyne.Do.

@@ -81,6 +81,9 @@ type ApprovalRequest struct {
 	Action  actuation.Action `json:"action"`
 	Frame   perception.Frame `json:"frame"`
 	Thought string           `json:"thought,omitempty"`
+	// Risk is how risky the action is and why; high risk must be shown with its
+	// reasons.
+	Risk Risk `json:"risk"`
 }
 
 // Approval is the user's answer.

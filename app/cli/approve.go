@@ -55,6 +55,9 @@ func (t *terminalApprover) readLine(ctx context.Context) (string, error) {
 func (t *terminalApprover) Approve(ctx context.Context, req planner.ApprovalRequest) (planner.Approval, error) {
 	// The model's thought was printed with the step (see progress).
 	fmt.Fprintf(t.out, "  next: %s\n", req.Action.Describe())
+	if req.Risk.High() && req.Risk.Level != "" {
+		fmt.Fprintf(t.out, "  HIGH RISK: %s\n", riskReasons(req.Risk))
+	}
 	for {
 		fmt.Fprint(t.out, "  [y]es / [n]o (skip) / [e]dit / [q]uit: ")
 		line, err := t.readLine(ctx)
@@ -154,6 +157,14 @@ func parsePoint(s string) (int, int, error) {
 	return x, y, nil
 }
 
+// riskReasons joins a risk's reasons for one line of output.
+func riskReasons(r planner.Risk) string {
+	if len(r.Reasons) == 0 {
+		return "no reason given"
+	}
+	return oneLine(strings.Join(r.Reasons, "; "), 400)
+}
+
 func oneLine(s string, n int) string {
 	s = strings.Join(strings.Fields(s), " ")
 	if r := []rune(s); len(r) > n {
@@ -177,6 +188,12 @@ func (p *progress) print(e planner.Event) {
 		fmt.Fprintf(p.w, "  the reply was not usable (%s); asking again\n", e.Error)
 	case planner.ActionRejected:
 		fmt.Fprintf(p.w, "  not done: %s\n", e.Error)
+	case planner.ActionApproved:
+		// Asked actions showed their risk at the prompt; those the policy let through
+		// show it here, so high risk is never silent.
+		if e.Text == planner.AutoApproved && e.Risk != nil && e.Risk.High() {
+			fmt.Fprintf(p.w, "  HIGH RISK, approved without asking: %s: %s\n", e.Action.Describe(), riskReasons(*e.Risk))
+		}
 	case planner.ActionExecuted:
 		fmt.Fprintf(p.w, "  did: %s\n", e.Action.Describe())
 	case planner.ActionFailed:

@@ -142,3 +142,55 @@ func TestInterspersedFlags(t *testing.T) {
 		t.Errorf("pos=%q yes=%v model=%q", pos, *yes, *model)
 	}
 }
+
+func TestTerminalApproverShowsHighRisk(t *testing.T) {
+	typ := actuation.Action{Type: actuation.TypeText, Text: "rm -rf ~\n"}
+	click := actuation.Action{Type: actuation.Click, X: actuation.Int(1), Y: actuation.Int(2), Button: "left", Clicks: 1}
+	tests := []struct {
+		name   string
+		action actuation.Action
+		want   string // "" for no risk line
+	}{
+		{"high", typ, "  HIGH RISK: types a shell command with `rm -rf`"},
+		{"medium", click, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			ap := newTerminalApprover(strings.NewReader("y\n"), &out)
+			risk := planner.Classify(tt.action, planner.RiskContext{})
+			if _, err := ap.Approve(context.Background(), planner.ApprovalRequest{Step: 1, Action: tt.action, Risk: risk}); err != nil {
+				t.Fatal(err)
+			}
+			got := out.String()
+			if tt.want == "" {
+				if strings.Contains(got, "RISK") {
+					t.Errorf("output %q shows a risk for a %s action", got, risk.Level)
+				}
+				return
+			}
+			if !strings.Contains(got, tt.want) || !strings.Contains(got, "presses Enter right after typing") {
+				t.Errorf("output %q lacks %q and the Enter reason", got, tt.want)
+			}
+			// The risk comes after the action and before the prompt.
+			if i, j, k := strings.Index(got, "next:"), strings.Index(got, "HIGH RISK"), strings.Index(got, "[y]es"); !(i < j && j < k) {
+				t.Errorf("order of action, risk and prompt is wrong: %q", got)
+			}
+		})
+	}
+}
+
+func TestProgressShowsAutoApprovedHighRisk(t *testing.T) {
+	var out bytes.Buffer
+	p := &progress{w: &out}
+	typ := actuation.Action{Type: actuation.TypeText, Text: "sudo reboot"}
+	high := planner.Classify(typ, planner.RiskContext{})
+	click := actuation.Action{Type: actuation.Click, X: actuation.Int(1), Y: actuation.Int(2)}
+	med := planner.Classify(click, planner.RiskContext{})
+	p.print(planner.Event{Kind: planner.ActionApproved, Action: &click, Risk: &med, Text: planner.AutoApproved})
+	p.print(planner.Event{Kind: planner.ActionApproved, Action: &typ, Risk: &high, Text: planner.AutoApproved})
+	got := out.String()
+	if strings.Count(got, "\n") != 1 || !strings.Contains(got, "HIGH RISK, approved without asking") || !strings.Contains(got, "`sudo`") {
+		t.Errorf("progress = %q, want one HIGH RISK line naming sudo", got)
+	}
+}

@@ -204,8 +204,11 @@ func run(ctx context.Context, o runOptions, host string, client *api.Client, std
 	fmt.Fprintf(stdio.Stderr, "deskhand: %s with %s (adapter %s); trace in %s\n", quoteTask(o.task), sess.Model.Name, sess.Agent.Adapter.Name(), sess.Trace.Dir)
 
 	printer := &progress{w: stdio.Stderr}
-	sess.Agent.Approver = planner.ApproverFunc(approveAll)
-	if !o.yes {
+	if o.yes {
+		// --yes is the user's choice, warned about above: nothing is asked, and
+		// high-risk actions are still printed with their reasons (see progress).
+		sess.Agent.Policy = planner.ConfirmNone
+	} else {
 		sess.Agent.Approver = newTerminalApprover(stdio.Stdin, stdio.Stderr)
 	}
 	res, err := sess.Run(ctx, o.task, printer.print)
@@ -226,10 +229,6 @@ func run(ctx context.Context, o runOptions, host string, client *api.Client, std
 		err = errors.New("the run ended without finishing the task")
 	}
 	return ExitFailed, err
-}
-
-func approveAll(context.Context, planner.ApprovalRequest) (planner.Approval, error) {
-	return planner.Approval{Verdict: planner.Approve}, nil
 }
 
 // defaultTraceRoot is the per-user data folder for traces.
