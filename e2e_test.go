@@ -507,3 +507,178 @@ func TestSecondMonitor(t *testing.T) {
 		})
 	}
 }
+
+// startRun starts `deskhand run --yes` on d against srv and returns the command
+// and its stderr.
+func startRun(t *testing.T, d *xvfbtest.Display, srv *ollamatest.Server, task string) (*exec.Cmd, *syncBuffer) {
+	t.Helper()
+	cmd := exec.Command(deskhandBin(t), "run", "--yes", "--trace", t.TempDir(), task)
+	cmd.Env = baseEnv(d, []string{"OLLAMA_HOST=" + srv.URL})
+	errb := &syncBuffer{}
+	cmd.Stderr = errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	return cmd, errb
+}
+
+// syncBuffer is a bytes.Buffer safe to read while a process writes it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// pressPanicKey sends the panic key as the user would and waits for the run to
+// end, returning its exit status and the time from the key to the exit.
+func pressPanicKey(t *testing.T, d *xvfbtest.Display, cmd *exec.Cmd) (int, time.Duration) {
+	t.Helper()
+	exited := make(chan error, 1)
+	t0 := time.Now()
+	d.Output(t, "xdotool", "key", "ctrl+alt+shift+Escape")
+	go func() { exited <- cmd.Wait() }()
+	var err error
+	select {
+	case err = <-exited:
+	case <-time.After(5 * time.Second):
+		t.Fatal("deskhand still runs 5s after the panic key")
+	}
+	elapsed := time.Since(t0)
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return code, elapsed
+}
+
+// TestPanicKeyStopsTyping: the panic key, pressed while deskhand types a long text
+// into a terminal, ends the run with exit 3 at once, and no character arrives after.
+func TestPanicKeyStopsTyping(t *testing.T) {
+	d := xvfbtest.Start(t, 1280, 800)
+	out := filepath.Join(t.TempDir(), "typed.txt")
+	// Raw-ish terminal: cat gets each character as it is typed, and no key
+	// (ctrl+c while the panic key's modifiers are down) signals it.
+	d.Launch(t, "xterm", "-T", "sink", "-geometry", "80x24+100+100", "-e", "sh", "-c", "stty -icanon -isig -ixon; exec cat > "+out)
+	d.WaitWindow(t, "^sink$", 10*time.Second)
+	time.Sleep(300 * time.Millisecond)
+
+	text := strings.Repeat("ab", 200)
+	srv := ollamatest.NewServer(uitars)
+	defer srv.Close()
+	srv.Script(ollamatest.Reply{Content: "Thought: I type the long text.\nAction: type(content='" + text + "')"})
+	srv.Handle(func(*api.ChatRequest) ollamatest.Reply {
+		return ollamatest.Reply{Content: "Thought: Done.\nAction: finished(content='typed')"}
+	})
+	cmd, errb := startRun(t, d, srv, "type a long text")
+
+	size := func() int64 {
+		fi, err := os.Stat(out)
+		if err != nil {
+			return 0
+		}
+		return fi.Size()
+	}
+	for deadline := time.Now().Add(20 * time.Second); size() < 20; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("typing did not start; stderr: %s", errb.String())
+		}
+	}
+	code, elapsed := pressPanicKey(t, d, cmd)
+	atExit := size()
+	t.Logf("exited %v after the panic key, %d of %d characters typed", elapsed, atExit, len(text))
+	if code != 3 {
+		t.Errorf("exit %d, want 3; stderr: %s", code, errb.String())
+	}
+	if elapsed > time.Second {
+		t.Errorf("exited %v after the panic key, want within 1s", elapsed)
+	}
+	if !strings.Contains(errb.String(), "stopped by the panic key (ctrl+alt+shift+esc)") {
+		t.Errorf("stderr does not mention the panic key:\n%s", errb.String())
+	}
+	if atExit >= int64(len(text)) {
+		t.Errorf("all %d characters were typed; the panic key came too late to test anything", atExit)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if after := size(); after != atExit {
+		t.Errorf("%d characters arrived after deskhand exited", after-atExit)
+	}
+	if n := len(srv.ChatRequests()); n != 1 {
+		t.Errorf("%d chat requests, want 1: the run must not go on", n)
+	}
+}
+
+// TestPanicKeyCancelsModelRequest: the panic key while the model is answering
+// cancels the request in flight and exits 3 within 200 ms.
+func TestPanicKeyCancelsModelRequest(t *testing.T) {
+	d := xvfbtest.Start(t, 1280, 800)
+	srv := ollamatest.NewServer(uitars)
+	defer srv.Close()
+	srv.Script(ollamatest.Reply{Hang: true})
+	cmd, errb := startRun(t, d, srv, "wait forever")
+	for deadline := time.Now().Add(20 * time.Second); len(srv.ChatRequests()) == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no chat request arrived; stderr: %s", errb.String())
+		}
+	}
+	code, elapsed := pressPanicKey(t, d, cmd)
+	t.Logf("exited %v after the panic key", elapsed)
+	if code != 3 {
+		t.Errorf("exit %d, want 3; stderr: %s", code, errb.String())
+	}
+	if elapsed > 200*time.Millisecond {
+		t.Errorf("exited %v after the panic key, want within 200ms", elapsed)
+	}
+	if !strings.Contains(errb.String(), "stopped by the panic key (ctrl+alt+shift+esc)") {
+		t.Errorf("stderr does not mention the panic key:\n%s", errb.String())
+	}
+	cancelled := false
+	for end := time.Now().Add(2 * time.Second); !cancelled && time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+		reqs := srv.ChatRequests()
+		cancelled = reqs[len(reqs)-1].Cancelled
+	}
+	if !cancelled {
+		t.Error("the in-flight Ollama request was not cancelled")
+	}
+}
+
+// TestPanicKeyTaken: when another program holds the combination, the run says so
+// in one warning line and goes on.
+func TestPanicKeyTaken(t *testing.T) {
+	d := xvfbtest.Start(t, 1024, 768)
+	srv := ollamatest.NewServer(uitars)
+	defer srv.Close()
+	srv.Script(ollamatest.Reply{Content: "Thought: Nothing to do.\nAction: finished(content='nothing')"})
+	// Another deskhand holds ctrl+alt+shift+esc while it waits for its model.
+	other := ollamatest.NewServer(uitars)
+	defer other.Close()
+	other.Script(ollamatest.Reply{Hang: true})
+	holder, herr := startRun(t, d, other, "hold the panic key")
+	for deadline := time.Now().Add(20 * time.Second); len(other.ChatRequests()) == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the first run sent no chat request; stderr: %s", herr.String())
+		}
+	}
+	r := deskhand(t, d, []string{"OLLAMA_HOST=" + srv.URL}, "run", "--yes", "--trace", t.TempDir(), "do nothing")
+	holder.Process.Signal(syscall.SIGINT)
+	holder.Wait()
+	if r.code != 0 {
+		t.Fatalf("exit %d; stderr: %s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "the panic key is unavailable") || !strings.Contains(r.stderr, "already taken") {
+		t.Errorf("stderr does not warn that the panic key is taken:\n%s", r.stderr)
+	}
+}

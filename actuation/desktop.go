@@ -66,6 +66,10 @@ var defaultTiming = timing{
 // needs one. Calls are serialised: one action runs at a time. A Desktop must not be
 // copied after first use.
 type Desktop struct {
+	// PanicKey is the combination that stops a run (zero: DefaultPanicKey). Do
+	// refuses a key action that would press it.
+	PanicKey PanicKey
+
 	mu        sync.Mutex
 	b         backend
 	t         timing    // zero: defaultTiming
@@ -100,6 +104,9 @@ func (d *Desktop) Do(ctx context.Context, a Action) error {
 	case Key:
 		if _, _, err := pressKeys(n.Keys); err != nil {
 			return &InvalidActionError{Action: a, Reason: err.Error()}
+		}
+		if d.PanicKey.Matches(n.Keys) {
+			return &InvalidActionError{Action: a, Reason: d.PanicKey.String() + " is deskhand's panic key, which the agent never presses"}
 		}
 	}
 

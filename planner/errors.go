@@ -12,7 +12,17 @@ var (
 	ErrStepLimit = errors.New("step limit reached")
 	ErrWallTime  = errors.New("time limit reached")
 	ErrBadOutput = errors.New("model reply not understood")
+
+	// ErrPanicKey is the cause a run is cancelled with when the user presses the
+	// panic key. It is a kind of stop: errors.Is(ErrPanicKey, ErrStopped) holds.
+	ErrPanicKey error = &stopCause{"stopped by the panic key"}
 )
+
+// stopCause is a way of stopping that also counts as ErrStopped.
+type stopCause struct{ msg string }
+
+func (e *stopCause) Error() string        { return e.msg }
+func (e *stopCause) Is(target error) bool { return target == ErrStopped }
 
 // ParseError is a reply an adapter could not turn into actions. It wraps
 // ErrBadOutput and keeps the raw reply so the user can see what the model said.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"image"
 	"os"
 	"path/filepath"
@@ -283,6 +284,13 @@ func TestVerdicts(t *testing.T) {
 }
 
 func TestStopCancelsInFlightRequest(t *testing.T) {
+	// Ctrl+C and the panic key (whose cause carries the combination) both stop.
+	for _, cause := range []error{ErrStopped, fmt.Errorf("%w (ctrl+alt+shift+esc)", ErrPanicKey)} {
+		t.Run(cause.Error(), func(t *testing.T) { testStop(t, cause) })
+	}
+}
+
+func testStop(t *testing.T, cause error) {
 	chat := &scriptedChat{block: true}
 	a, _, _, _ := newAgent(chat, nil)
 	ctx, cancel := context.WithCancelCause(context.Background())
@@ -300,7 +308,7 @@ func TestStopCancelsInFlightRequest(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	t0 := time.Now()
-	cancel(ErrStopped)
+	cancel(cause)
 	select {
 	case <-done:
 	case <-time.After(2 * time.Second):
@@ -310,6 +318,15 @@ func TestStopCancelsInFlightRequest(t *testing.T) {
 		t.Errorf("Run = %q, %v; want stopped, ErrStopped", res.Status, err)
 	}
 	t.Logf("stopped %v after cancel", time.Since(t0))
+}
+
+func TestPanicKeyIsAStop(t *testing.T) {
+	if !errors.Is(ErrPanicKey, ErrStopped) || !errors.Is(fmt.Errorf("%w (f12)", ErrPanicKey), ErrStopped) {
+		t.Error("ErrPanicKey is not ErrStopped")
+	}
+	if errors.Is(ErrStopped, ErrPanicKey) {
+		t.Error("ErrStopped is ErrPanicKey")
+	}
 }
 
 func TestEmptyTask(t *testing.T) {

@@ -25,5 +25,7 @@ func newScreen(ctx context.Context, monitor int) (*perception.Capturer, error) {
 	return c, nil
 }
 
-// newHands returns the desktop's mouse and keyboard.
-func newHands() (*actuation.Desktop, error) { return &actuation.Desktop{}, nil }
+// newHands returns the desktop's mouse and keyboard, which never press the panic key pk.
+func newHands(pk actuation.PanicKey) (*actuation.Desktop, error) {
+	return &actuation.Desktop{PanicKey: pk}, nil
+}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ollama/ollama/api"
 
+	"github.com/deskhand/deskhand/actuation"
 	"github.com/deskhand/deskhand/models"
 	"github.com/deskhand/deskhand/planner"
 )
@@ -29,6 +30,7 @@ type runOptions struct {
 	monitor     int
 	allowRemote bool
 	task        string
+	panicKey    actuation.PanicKey // from DESKHAND_PANIC_KEY
 }
 
 func runCmd(ctx context.Context, args []string, stdio IO) int {
@@ -76,8 +78,13 @@ func runCmd(ctx context.Context, args []string, stdio IO) int {
 		fmt.Fprintln(stdio.Stderr, "deskhand:", &planner.RemoteHostError{Host: host.String()})
 		return ExitUsage
 	}
+	panicKey, err := actuation.PanicKeyFromEnv()
+	if err != nil {
+		fmt.Fprintln(stdio.Stderr, "deskhand:", err)
+		return ExitUsage
+	}
 	if o.yes {
-		fmt.Fprintln(stdio.Stderr, "deskhand: warning: --yes approves every action without asking; press Ctrl+C to stop")
+		fmt.Fprintf(stdio.Stderr, "deskhand: warning: --yes approves every action without asking; press Ctrl+C or %s to stop\n", panicKey)
 	}
 
 	// Ctrl+C cancels the run with ErrStopped as its cause, which aborts the Ollama
@@ -95,6 +102,20 @@ func runCmd(ctx context.Context, args []string, stdio IO) int {
 		}
 	}()
 
+	// The panic key does the same from anywhere on the desktop, with its own cause.
+	// Without a display Prepare says so; a combination another program holds
+	// leaves Ctrl+C.
+	stopWatch, err := actuation.WatchPanicKey(ctx, panicKey, func() {
+		cancel(fmt.Errorf("%w (%s)", planner.ErrPanicKey, panicKey))
+	})
+	switch {
+	case err == nil:
+		defer stopWatch()
+	case !errors.Is(err, actuation.ErrNoDisplay):
+		fmt.Fprintf(stdio.Stderr, "deskhand: warning: the panic key is unavailable (%v); press Ctrl+C to stop\n", err)
+	}
+	o.panicKey = panicKey
+
 	code, err := run(ctx, o, host.String(), api.NewClient(host, http.DefaultClient), stdio)
 	if err != nil {
 		fmt.Fprintln(stdio.Stderr, "deskhand:", err)
@@ -111,6 +132,7 @@ type Setup struct {
 	TraceRoot string // "" is the user data folder
 	Host      string
 	Client    *api.Client
+	PanicKey  actuation.PanicKey // the combination the agent may never press; zero: the default
 }
 
 // Session is an agent ready to run, with the model it talks to and its trace.
@@ -150,7 +172,7 @@ func Prepare(ctx context.Context, s Setup) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	hands, err := newHands()
+	hands, err := newHands(s.PanicKey)
 	if err != nil {
 		return nil, err
 	}
@@ -193,7 +215,7 @@ func (s *Session) Run(ctx context.Context, task string, sink planner.EventSink) 
 // run checks the setup, runs the agent, and maps the outcome to an exit status.
 func run(ctx context.Context, o runOptions, host string, client *api.Client, stdio IO) (int, error) {
 	sess, err := Prepare(ctx, Setup{Model: o.model, Adapter: o.adapter, Monitor: o.monitor, MaxSteps: o.maxSteps,
-		TraceRoot: o.traceDir, Host: host, Client: client})
+		TraceRoot: o.traceDir, Host: host, Client: client, PanicKey: o.panicKey})
 	if err != nil {
 		if errors.Is(err, planner.ErrStopped) {
 			return ExitStopped, err
@@ -220,6 +242,9 @@ func run(ctx context.Context, o runOptions, host string, client *api.Client, std
 		fmt.Fprintln(stdio.Stdout, "done:", res.Text)
 		return ExitDone, nil
 	case planner.StatusStopped:
+		if cause := context.Cause(ctx); errors.Is(cause, planner.ErrPanicKey) {
+			return ExitStopped, cause
+		}
 		return ExitStopped, errors.New("stopped")
 	case planner.StatusAsked:
 		fmt.Fprintln(stdio.Stdout, "the model asks:", res.Text)
