@@ -115,12 +115,11 @@ func (c *Capturer) Capture(ctx context.Context, grid Grid) (Frame, error) {
 		return Frame{}, fmt.Errorf("capture of monitor %d at %v came back empty — check that the screen is not locked or off", m.Index, m.Bounds)
 	}
 	size := grid.Size(captured.X, captured.Y)
-	small := Resize(img, size)
-	if err := ctx.Err(); err != nil {
+	data, mime, err := resizeEncode(img, size, c.Format, enc)
+	if err != nil {
 		return Frame{}, err
 	}
-	data, mime, err := enc(small)
-	if err != nil {
+	if err := ctx.Err(); err != nil {
 		return Frame{}, err
 	}
 	return Frame{
@@ -133,6 +132,21 @@ func (c *Capturer) Capture(ctx context.Context, grid Grid) (Frame, error) {
 		MIME:     mime,
 		Taken:    taken,
 	}, nil
+}
+
+// resizeEncode resizes img to size and encodes it with enc. For PNG, the
+// default, it takes resizePNG, which resizes and compresses in one pass over
+// bands and decodes to exactly Resize's pixels; enc handles the rest (JPEG, an
+// image with transparency).
+func resizeEncode(img *image.RGBA, size image.Point, format string, enc func(image.Image) ([]byte, string, error)) ([]byte, string, error) {
+	if format == "" || format == FormatPNG {
+		var buf bytes.Buffer
+		buf.Grow(size.X * size.Y / 2)
+		if resizePNG(&buf, img, size) {
+			return buf.Bytes(), "image/png", nil
+		}
+	}
+	return enc(Resize(img, size))
 }
 
 // grab captures r with the app's windows hidden.

@@ -42,6 +42,40 @@ func encodeFastPNGFilter(buf *bytes.Buffer, img *image.RGBA, filter byte) (ok bo
 	if w <= 0 || h <= 0 {
 		return false
 	}
+	return encodeBands(buf, w, h, func(b *pngBand, y0, y1 int, last bool) {
+		b.encode(img, y0, y1, last, filter)
+	})
+}
+
+// resizePNG writes src resized to size as a PNG, as encodeFastPNG(Resize(src,
+// size)) would, byte for byte, but fused: each band's goroutine resizes a few
+// rows straight into PNG's RGB row layout and compresses them while they are
+// still in cache, so no intermediate image is made, written or read again, and
+// resizing and compressing overlap across the bands instead of running as two
+// phases that each wait for their slowest band. Each band checks that the
+// source rows it reads are opaque, so the check is parallel too.
+//
+// ok is false, and nothing is written, when the source is not opaque or size is
+// empty; then the caller must use Resize and encodePNG.
+func resizePNG(buf *bytes.Buffer, src *image.RGBA, size image.Point) (ok bool) {
+	sw, sh := src.Rect.Dx(), src.Rect.Dy()
+	w, h := size.X, size.Y
+	if w <= 0 || h <= 0 || sw <= 0 || sh <= 0 {
+		return false
+	}
+	if w == sw && h == sh {
+		return encodeFastPNG(buf, src)
+	}
+	xs, ys := cachedTaps(sw, w, true), cachedTaps(sh, h, false)
+	return encodeBands(buf, w, h, func(b *pngBand, y0, y1 int, last bool) {
+		b.encodeResized(src, xs, ys, y0, y1, last)
+	})
+}
+
+// encodeBands writes a w×h RGB PNG whose rows are compressed in bands, in
+// parallel, by work, which fills in the band's output and sets its opaque
+// field. It writes nothing and returns false if any band is not opaque.
+func encodeBands(buf *bytes.Buffer, w, h int, work func(b *pngBand, y0, y1 int, last bool)) bool {
 	nb := pngBands(w, h)
 	bands := make([]*pngBand, nb)
 	var wg sync.WaitGroup
@@ -49,7 +83,7 @@ func encodeFastPNGFilter(buf *bytes.Buffer, img *image.RGBA, filter byte) (ok bo
 		b := bandPool.Get().(*pngBand)
 		bands[i] = b
 		y0, y1 := h*i/nb, h*(i+1)/nb
-		wg.Go(func() { b.encode(img, y0, y1, i == nb-1, filter) })
+		wg.Go(func() { work(b, y0, y1, i == nb-1) })
 	}
 	wg.Wait()
 	defer func() {
@@ -130,6 +164,9 @@ type pngBand struct {
 	n      int64  // how many filtered bytes
 	crc    uint32 // of "IDAT" and out
 	opaque bool
+
+	raw []byte     // encodeResized's filtered rows, a few at a time
+	rr  rowResizer // encodeResized's
 }
 
 var bandPool = sync.Pool{New: func() any { return new(pngBand) }}
@@ -162,13 +199,7 @@ func (b *pngBand) encode(img *image.RGBA, y0, y1 int, last bool, filter byte) {
 		b.row, b.zero = make([]byte, n+1), make([]byte, 4*w)
 	}
 	b.row, b.zero = b.row[:n+1], b.zero[:4*w]
-	b.out.Reset()
-	b.out.WriteString("IDAT") // for the CRC; dropped below
-	if b.fw == nil {
-		b.fw, _ = flate.NewWriter(&b.out, flate.BestSpeed)
-	} else {
-		b.fw.Reset(&b.out)
-	}
+	b.start()
 	line := func(y int) []byte {
 		off := img.PixOffset(img.Rect.Min.X, img.Rect.Min.Y+y)
 		return img.Pix[off : off+4*w]
@@ -193,16 +224,90 @@ func (b *pngBand) encode(img *image.RGBA, y0, y1 int, last bool, filter byte) {
 		ad.Write(b.row)
 		b.fw.Write(b.row) // writes to a bytes.Buffer cannot fail
 	}
+	b.opaque = alpha == 255
+	b.finish(ad.Sum32(), int64(y1-y0)*int64(n+1), last)
+}
+
+// start readies b's output and compressor for a band.
+func (b *pngBand) start() {
+	b.out.Reset()
+	b.out.WriteString("IDAT") // for the CRC; dropped in finish
+	if b.fw == nil {
+		b.fw, _ = flate.NewWriter(&b.out, flate.BestSpeed)
+	} else {
+		b.fw.Reset(&b.out)
+	}
+}
+
+// finish ends the band's deflate output (the whole stream if last) and records
+// the Adler-32 and count of its n filtered bytes and its chunk's CRC.
+func (b *pngBand) finish(adler uint32, n int64, last bool) {
 	if last {
 		b.fw.Close()
 	} else {
 		b.fw.Flush()
 	}
-	b.opaque = alpha == 255
-	b.adler = ad.Sum32()
-	b.n = int64(y1-y0) * int64(n+1)
+	b.adler = adler
+	b.n = n
 	b.crc = crc32.ChecksumIEEE(b.out.Bytes())
 	b.out.Next(4)
+}
+
+// resizedRows is how many rows encodeResized resizes before compressing them:
+// enough to make each Write worth its overhead, few enough (about 90 KB at
+// 1904 wide) to stay in a core's cache until deflate reads them.
+const resizedRows = 16
+
+// encodeResized resizes rows [y0, y1) of the image that xs and ys map src onto,
+// filters (None) and compresses them; last ends the stream. The pixels are
+// exactly Resize's, from the same kernels.
+func (b *pngBand) encodeResized(src *image.RGBA, xs, ys taps, y0, y1 int, last bool) {
+	b.opaque = opaqueRows(src, ys.start[y0], ys.start[y1-1]+ys.n)
+	if !b.opaque {
+		return
+	}
+	w := len(xs.start)
+	n := 3*w + 1 // a filtered row: the filter byte, then RGB
+	if cap(b.raw) < resizedRows*n {
+		b.raw = make([]byte, resizedRows*n)
+	}
+	b.rr.reset(src)
+	defer func() { b.rr.srcOf = nil }() // the pool must not keep the capture
+	b.start()
+	ad := adler32.New()
+	for y := y0; y < y1; y += resizedRows {
+		k := min(resizedRows, y1-y)
+		raw := b.raw[:k*n]
+		for i := range k {
+			row := raw[i*n : (i+1)*n]
+			row[0] = filterNone
+			b.rr.row(row[1:], xs, ys, y+i, 3)
+		}
+		ad.Write(raw)
+		b.fw.Write(raw) // writes to a bytes.Buffer cannot fail
+	}
+	b.finish(ad.Sum32(), int64(y1-y0)*int64(n), last)
+}
+
+// opaqueRows reports whether rows [y0, y1) of img are fully opaque.
+func opaqueRows(img *image.RGBA, y0, y1 int) bool {
+	w := img.Rect.Dx()
+	const alphas = 0xff000000ff000000
+	a := uint64(alphas)
+	for y := y0; y < y1; y++ {
+		off := img.PixOffset(img.Rect.Min.X, img.Rect.Min.Y+y)
+		p := img.Pix[off : off+4*w]
+		for ; len(p) >= 8; p = p[8:] {
+			a &= binary.LittleEndian.Uint64(p)
+		}
+		if len(p) == 4 && p[3] != 255 {
+			return false
+		}
+		if a&alphas != alphas {
+			return false
+		}
+	}
+	return true
 }
 
 // upRow writes the Up filter of RGBA row cur over prev into dst as RGB bytes

@@ -170,3 +170,61 @@ func BenchmarkEncode(b *testing.B) {
 		})
 	}
 }
+
+// resizePNG must decode to exactly Resize's pixels, at the sizes captures come
+// in and at awkward small ones, and decline a source that is not opaque.
+func TestResizePNG(t *testing.T) {
+	for _, tc := range []struct{ from, to image.Point }{
+		{image.Pt(1920, 1080), image.Pt(1904, 1064)},
+		{image.Pt(2560, 1440), image.Pt(1904, 1064)},
+		{image.Pt(3840, 2160), image.Pt(1904, 1064)},
+		{image.Pt(1366, 768), image.Pt(1372, 784)},
+		{image.Pt(101, 257), image.Pt(33, 64)},
+		{image.Pt(7, 5), image.Pt(3, 2)},
+		{image.Pt(3, 2), image.Pt(7, 5)},
+		{image.Pt(64, 64), image.Pt(64, 64)},
+	} {
+		t.Run(fmt.Sprintf("%v-%v", tc.from, tc.to), func(t *testing.T) {
+			for _, src := range []*image.RGBA{syntheticScreen(tc.from.X, tc.from.Y), noise(tc.from.X, tc.from.Y, 7)} {
+				var buf bytes.Buffer
+				if !resizePNG(&buf, src, tc.to) {
+					t.Fatal("resizePNG declined an opaque image")
+				}
+				got, err := png.Decode(bytes.NewReader(buf.Bytes()))
+				if err != nil {
+					t.Fatalf("image/png cannot decode the output: %v", err)
+				}
+				want := Resize(src, tc.to)
+				if g := toRGBA(got); !bytes.Equal(g.Pix, want.Pix) || g.Rect != want.Rect {
+					t.Fatalf("resizePNG's pixels differ from Resize's")
+				}
+			}
+		})
+	}
+	src := noise(200, 100, 3)
+	src.Pix[4*(200*90+150)+3] = 128
+	var buf bytes.Buffer
+	if resizePNG(&buf, src, image.Pt(190, 95)) || buf.Len() != 0 {
+		t.Fatal("resizePNG took an image that is not opaque")
+	}
+}
+
+// BenchmarkResizePNG is Capture's resize and encode, fused, from each screen
+// size to the default grid, on a synthetic screen.
+func BenchmarkResizePNG(b *testing.B) {
+	for _, from := range []image.Point{{1920, 1080}, {2560, 1440}, {3840, 2160}} {
+		b.Run(fmt.Sprintf("%dx%d", from.X, from.Y), func(b *testing.B) {
+			src := syntheticScreen(from.X, from.Y)
+			size := Grid{}.Size(from.X, from.Y)
+			var buf bytes.Buffer
+			b.ReportAllocs()
+			cpu := processCPU()
+			for b.Loop() {
+				buf.Reset()
+				resizePNG(&buf, src, size)
+			}
+			reportCPU(b, cpu)
+			b.ReportMetric(float64(buf.Len())/1024, "KB")
+		})
+	}
+}

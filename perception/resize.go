@@ -33,7 +33,7 @@ func Resize(src *image.RGBA, size image.Point) *image.RGBA {
 		return src
 	}
 	dst := image.NewRGBA(image.Rectangle{Max: size})
-	xs, ys := filterTaps(sw, size.X, true), filterTaps(sh, size.Y, false)
+	xs, ys := cachedTaps(sw, size.X, true), cachedTaps(sh, size.Y, false)
 	opaque := src.Opaque()
 
 	// Split the output rows into bands, one goroutine each.
@@ -52,6 +52,28 @@ func Resize(src *image.RGBA, size image.Point) *image.RGBA {
 // edge contrast, with no ringing and half the taps; below it the loss grows to
 // 20 % at 1.01×.
 const areaMinFactor = 1.5
+
+// tapsKey identifies one axis's taps: n source pixels onto m, even or not.
+type tapsKey struct {
+	n, m int
+	even bool
+}
+
+// tapsCache holds the taps of the sizes seen so far: a screen's size, and so
+// its grid size, rarely changes, so every capture after the first reuses them.
+// Taps are never modified once made.
+var tapsCache sync.Map // tapsKey → taps
+
+// cachedTaps is filterTaps, computed once per size.
+func cachedTaps(n, m int, even bool) taps {
+	k := tapsKey{n, m, even}
+	if t, ok := tapsCache.Load(k); ok {
+		return t.(taps)
+	}
+	t := filterTaps(n, m, even)
+	tapsCache.Store(k, t)
+	return t
+}
 
 // filterTaps returns the weights that map n source pixels onto m output pixels.
 // With even, every output gets an even number of taps, which the horizontal pass
@@ -74,6 +96,11 @@ type taps struct {
 	n     int
 	start []int
 	w     []int32
+
+	// w11 and w12 are w at 11 and 12 bits, for the packed kernels
+	// (horizontal and vertical), or nil when those do not apply: only
+	// Catmull-Rom taps whose sums stay within what packed lanes can hold.
+	w11, w12 []uint64
 }
 
 // weights is one output's filter before normalisation: ws[k] is the weight of
@@ -176,7 +203,9 @@ func cubicTaps(n, m int, even bool) taps {
 		}
 		outs[i] = weights{j0, ws}
 	}
-	return makeTaps(n, outs, even)
+	t := makeTaps(n, outs, even)
+	t.w11, t.w12 = packedWeights(t, hBits), packedWeights(t, vBits)
+	return t
 }
 
 // grow returns the next k zeroed elements of *buf, which has the capacity for
@@ -185,6 +214,41 @@ func grow(buf *[]float64, k int) []float64 {
 	n := len(*buf)
 	*buf = append(*buf, make([]float64, k)...)
 	return (*buf)[n : n+k : n+k]
+}
+
+// packedWeights returns t's weights at bits bits, each output's still summing
+// to exactly 1<<bits, as uint64s (two's complement) for the packed kernels; nil
+// if an output's positive weights sum to over 1.25 or its negative ones to
+// under -0.25, which packed lanes cannot hold.
+func packedWeights(t taps, bits int) []uint64 {
+	drop := weightBits - bits
+	out := make([]uint64, len(t.w))
+	q := make([]int32, t.n)
+	for i := 0; i+t.n <= len(t.w); i += t.n {
+		w := t.w[i : i+t.n]
+		var sum, pos, neg int32
+		big := 0
+		for k, v := range w {
+			q[k] = (v + 1<<(drop-1)) >> drop
+			sum += q[k]
+			if v > w[big] {
+				big = k
+			}
+		}
+		q[big] += 1<<bits - sum
+		for k, v := range q {
+			if v > 0 {
+				pos += v
+			} else {
+				neg -= v
+			}
+			out[i+k] = uint64(int64(v))
+		}
+		if pos > 5<<(bits-2) || neg > 1<<(bits-2) {
+			return nil
+		}
+	}
+	return out
 }
 
 // catmullRom is the Catmull-Rom cubic (B=0, C=½ in Mitchell–Netravali terms).
@@ -206,6 +270,10 @@ func catmullRom(x float64) float64 {
 func resizeRows(dst, src *image.RGBA, xs, ys taps, y0, y1 int, opaque bool) {
 	sw := src.Rect.Dx()
 	acc := make([]int32, sw*4)
+	var rr rowResizer
+	if opaque {
+		rr.reset(src)
+	}
 	for y := y0; y < y1; y++ {
 		// Vertical: acc holds values scaled by 1<<weightBits; Catmull-Rom can
 		// overshoot below 0 and above 255, hence signed.
@@ -214,12 +282,9 @@ func resizeRows(dst, src *image.RGBA, xs, ys taps, y0, y1 int, opaque bool) {
 			off := src.PixOffset(src.Rect.Min.X, src.Rect.Min.Y+ys.start[y]+k)
 			return src.Pix[off : off+sw*4]
 		}
-		if opaque && len(ws) == 4 {
-			// The common case (Catmull-Rom near 1×, area averaging near 2×) in
-			// one pass that writes acc once.
-			vertical4(acc, line(0), line(1), line(2), line(3), ws)
+		if opaque {
 			out := dst.Pix[y*dst.Stride : y*dst.Stride+dst.Rect.Dx()*4]
-			filterRow(out, acc, xs, opaque)
+			rr.row(out, xs, ys, y, 4)
 			continue
 		}
 		// Two source rows per pass over acc halve its loads and stores.
@@ -238,21 +303,53 @@ func resizeRows(dst, src *image.RGBA, xs, ys taps, y0, y1 int, opaque bool) {
 			l0, l1 := line(k), line(k+1)
 			a, w0, w1 := acc[:len(l0)], ws[k], ws[k+1]
 			l1 = l1[:len(l0)]
-			if opaque { // skip alpha: a quarter less work
-				for i := 0; i+4 <= len(l0); i += 4 {
-					p0, p1, q := l0[i:i+4:i+4], l1[i:i+4:i+4], a[i:i+4:i+4]
-					q[0] += w0*int32(p0[0]) + w1*int32(p1[0])
-					q[1] += w0*int32(p0[1]) + w1*int32(p1[1])
-					q[2] += w0*int32(p0[2]) + w1*int32(p1[2])
-				}
-				continue
-			}
 			for i, v := range l0 {
 				a[i] += w0*int32(v) + w1*int32(l1[i])
 			}
 		}
 		out := dst.Pix[y*dst.Stride : y*dst.Stride+dst.Rect.Dx()*4]
 		filterRow(out, acc, xs, opaque)
+	}
+}
+
+// verticalOpaque sets acc to the vertical filter of output row y of an opaque
+// src, leaving the alpha sums alone: the horizontal pass ignores them.
+func verticalOpaque(acc []int32, src *image.RGBA, ys taps, y int) {
+	sw := src.Rect.Dx()
+	ws := ys.w[y*ys.n : (y+1)*ys.n]
+	line := func(k int) []uint8 {
+		off := src.PixOffset(src.Rect.Min.X, src.Rect.Min.Y+ys.start[y]+k)
+		return src.Pix[off : off+sw*4]
+	}
+	if len(ws) == 4 {
+		// The common case (Catmull-Rom near 1×, area averaging near 2×) in
+		// one pass that writes acc once.
+		vertical4(acc, line(0), line(1), line(2), line(3), ws)
+		return
+	}
+	// Two source rows per pass over acc halve its loads and stores.
+	k := 0
+	if len(ws)%2 == 1 {
+		l0 := line(0)
+		a, w0 := acc[:len(l0)], ws[0]
+		for i := 0; i+4 <= len(l0); i += 4 {
+			p, q := l0[i:i+4:i+4], a[i:i+4:i+4]
+			q[0], q[1], q[2] = w0*int32(p[0]), w0*int32(p[1]), w0*int32(p[2])
+		}
+		k = 1
+	} else {
+		clear(acc)
+	}
+	for ; k+1 < len(ws); k += 2 {
+		l0, l1 := line(k), line(k+1)
+		a, w0, w1 := acc[:len(l0)], ws[k], ws[k+1]
+		l1 = l1[:len(l0)]
+		for i := 0; i+4 <= len(l0); i += 4 {
+			p0, p1, q := l0[i:i+4:i+4], l1[i:i+4:i+4], a[i:i+4:i+4]
+			q[0] += w0*int32(p0[0]) + w1*int32(p1[0])
+			q[1] += w0*int32(p0[1]) + w1*int32(p1[1])
+			q[2] += w0*int32(p0[2]) + w1*int32(p1[2])
+		}
 	}
 }
 
@@ -277,11 +374,7 @@ func filterRow(out []uint8, acc []int32, xs taps, opaque bool) {
 	const half = 1 << (shift - 1)
 	n := xs.n
 	if opaque {
-		if n == 4 {
-			filterRow4(out, acc, xs)
-		} else {
-			filterRowOpaque(out, acc, xs)
-		}
+		filterRowRGB(out, acc, xs, 4)
 		return
 	}
 	for x := range len(out) / 4 {
@@ -304,12 +397,24 @@ func filterRow(out []uint8, acc []int32, xs taps, opaque bool) {
 	}
 }
 
+// filterRowRGB is filterRow for an opaque image, writing px bytes per pixel:
+// 4 (RGBA, alpha 255) or 3 (RGB, as PNG takes them).
+func filterRowRGB(out []uint8, acc []int32, xs taps, px int) {
+	if xs.n == 4 && px == 4 {
+		filterRow4(out, acc, xs)
+	} else if xs.n == 4 {
+		filterRow4RGB(out, acc, xs)
+	} else {
+		filterRowOpaque(out, acc, xs, px)
+	}
+}
+
 // filterRowOpaque is filterRow for an opaque image, taking the taps in pairs.
-func filterRowOpaque(out []uint8, acc []int32, xs taps) {
+func filterRowOpaque(out []uint8, acc []int32, xs taps, px int) {
 	const shift = 2 * weightBits
 	const half = 1 << (shift - 1)
 	n := xs.n
-	for x := range len(out) / 4 {
+	for x := range len(out) / px {
 		ws := xs.w[x*n : x*n+n]
 		p := acc[xs.start[x]*4:]
 		p = p[:len(ws)*4]
@@ -325,11 +430,13 @@ func filterRowOpaque(out []uint8, acc []int32, xs taps) {
 			w, q := int64(ws[len(ws)-1]), p[len(p)-4:]
 			r, g, b = r+w*int64(q[0]), g+w*int64(q[1]), b+w*int64(q[2])
 		}
-		o := out[x*4 : x*4+4 : x*4+4]
+		o := out[x*px : x*px+3 : x*px+3]
 		o[0] = clamp8((r + half) >> shift)
 		o[1] = clamp8((g + half) >> shift)
 		o[2] = clamp8((b + half) >> shift)
-		o[3] = 255
+		if px == 4 {
+			out[x*4+3] = 255
+		}
 	}
 }
 
@@ -349,6 +456,203 @@ func filterRow4(out []uint8, acc []int32, xs taps) {
 		o[1] = clamp8((w0*int64(p[1]) + w1*int64(p[5]) + w2*int64(p[9]) + w3*int64(p[13]) + half) >> shift)
 		o[2] = clamp8((w0*int64(p[2]) + w1*int64(p[6]) + w2*int64(p[10]) + w3*int64(p[14]) + half) >> shift)
 		o[3] = 255
+	}
+}
+
+// filterRow4RGB is filterRow4 writing RGB.
+func filterRow4RGB(out []uint8, acc []int32, xs taps) {
+	const shift = 2 * weightBits
+	const half = 1 << (shift - 1)
+	for x := range len(out) / 3 {
+		w := xs.w[x*4 : x*4+4 : x*4+4]
+		w0, w1, w2, w3 := int64(w[0]), int64(w[1]), int64(w[2]), int64(w[3])
+		s := xs.start[x] * 4
+		p := acc[s : s+16 : s+16]
+		o := out[x*3 : x*3+3 : x*3+3]
+		o[0] = clamp8((w0*int64(p[0]) + w1*int64(p[4]) + w2*int64(p[8]) + w3*int64(p[12]) + half) >> shift)
+		o[1] = clamp8((w0*int64(p[1]) + w1*int64(p[5]) + w2*int64(p[9]) + w3*int64(p[13]) + half) >> shift)
+		o[2] = clamp8((w0*int64(p[2]) + w1*int64(p[6]) + w2*int64(p[10]) + w3*int64(p[14]) + half) >> shift)
+	}
+}
+
+// The packed kernels hold one RGB pixel in a uint64, a 21-bit lane per channel
+// (R at bit 0, G at 21, B at 42), so that one multiplication weights all three
+// channels: a third of the multiplications, and no unpacking between the
+// passes.
+//
+// Source pixels are spread into lanes as they are (0–255). The vertical pass
+// weights them with vBits-bit weights; as no output's positive weights sum to
+// over 1.25 nor its negative ones to under -0.25 (packedWeights checks), a
+// lane's sum lies within [-0.25, 1.25]·255·2^vBits, which vBias lifts into
+// [0, 2^21): no lane borrows from or carries into the next. Shifted down by
+// vBits with rounding, all lanes at once, it becomes the level plus lift, within
+// [0, 383]: Catmull-Rom's overshoot reaches the horizontal pass unclamped, as
+// in the unpacked kernels. The horizontal pass weights those with hBits-bit
+// weights into [-0.25, 1.25]·383·2^hBits, which hBias lifts into [0, 2^21)
+// again, then unpacks, rounds and clamps each lane.
+const (
+	laneBits  = 21
+	laneMask  = 1<<laneBits - 1
+	lanes     = 1 | 1<<laneBits | 1<<(2*laneBits)
+	vBits     = 12
+	hBits     = 11
+	lift      = 64 // whole levels; 0.25·255 rounded up
+	vAdd      = (lift<<vBits + 1<<(vBits-1)) * lanes
+	liftMask  = 511 * lanes  // a lifted level's bits in each lane
+	hBias     = 256 << hBits // 0.25·383·2^hBits rounded up to a whole level
+	hAdd      = (hBias + 1<<(hBits-1)) * lanes
+	hSubtract = hBias>>hBits + lift
+)
+
+// spread packs a row of RGBA pixels into dst.
+func spread(dst []uint64, src []uint8) {
+	src = src[:4*len(dst)]
+	for i := range dst {
+		p := (*[4]uint8)(src[i*4:])
+		dst[i] = uint64(p[0]) | uint64(p[1])<<laneBits | uint64(p[2])<<(2*laneBits)
+	}
+}
+
+// rowResizer resizes opaque images one output row at a time, keeping its
+// scratch rows between calls; one per goroutine.
+type rowResizer struct {
+	acc      []int32    // the unpacked vertical sums
+	vert     []uint64   // the packed vertical sums
+	rows     [][]uint64 // spread source rows, a ring indexed by row number
+	rowOf    []int      // which source row each ring slot holds
+	srcOf    *image.RGBA
+	scratchW int
+}
+
+// spreadRing is how many spread source rows a rowResizer keeps: more than the
+// taps any output reads, so consecutive output rows reuse them.
+const spreadRing = 16
+
+func (r *rowResizer) reset(src *image.RGBA) {
+	sw := src.Rect.Dx()
+	if r.scratchW != sw {
+		r.acc, r.vert, r.rows = make([]int32, 4*sw), nil, nil
+		r.scratchW = sw
+	}
+	r.rowOf = r.rowOf[:0]
+	r.srcOf = src
+}
+
+// packedScratch makes the packed kernels' scratch rows, on first use.
+func (r *rowResizer) packedScratch() {
+	if r.rows == nil {
+		sw := r.scratchW
+		r.vert = make([]uint64, sw)
+		r.rows = make([][]uint64, spreadRing)
+		for i := range r.rows {
+			r.rows[i] = make([]uint64, sw)
+		}
+	}
+	if len(r.rowOf) == 0 {
+		r.rowOf = append(r.rowOf[:0], make([]int, spreadRing)...)
+		for i := range r.rowOf {
+			r.rowOf[i] = -1
+		}
+	}
+}
+
+// spreadRow returns source row y spread into lanes.
+func (r *rowResizer) spreadRow(y int) []uint64 {
+	i := y % spreadRing
+	if r.rowOf[i] != y {
+		src := r.srcOf
+		off := src.PixOffset(src.Rect.Min.X, src.Rect.Min.Y+y)
+		spread(r.rows[i], src.Pix[off:off+4*src.Rect.Dx()])
+		r.rowOf[i] = y
+	}
+	return r.rows[i]
+}
+
+// row resizes output row y of the opaque image reset was given into out, px
+// bytes per pixel (see filterRowRGB).
+func (r *rowResizer) row(out []uint8, xs, ys taps, y, px int) {
+	if xs.w11 == nil || ys.w12 == nil || ys.n > spreadRing/2 {
+		verticalOpaque(r.acc, r.srcOf, ys, y)
+		filterRowRGB(out, r.acc, xs, px)
+		return
+	}
+	r.packedScratch()
+	ws := ys.w12[y*ys.n : (y+1)*ys.n]
+	v := r.vert
+	if ys.n == 4 {
+		l0, l1, l2, l3 := r.spreadRow(ys.start[y]), r.spreadRow(ys.start[y]+1), r.spreadRow(ys.start[y]+2), r.spreadRow(ys.start[y]+3)
+		w0, w1, w2, w3 := ws[0], ws[1], ws[2], ws[3]
+		l0, l1, l2, l3 = l0[:len(v)], l1[:len(v)], l2[:len(v)], l3[:len(v)]
+		for i := range v {
+			v[i] = (w0*l0[i] + w1*l1[i] + w2*l2[i] + w3*l3[i] + vAdd) >> vBits & liftMask
+		}
+	} else {
+		l0 := r.spreadRow(ys.start[y])[:len(v)]
+		w0 := ws[0]
+		for i := range v {
+			v[i] = w0*l0[i] + vAdd
+		}
+		for k := 1; k < len(ws); k++ {
+			l, w := r.spreadRow(ys.start[y] + k)[:len(v)], ws[k]
+			for i := range v {
+				v[i] += w * l[i]
+			}
+		}
+		for i := range v {
+			v[i] = v[i] >> vBits & liftMask
+		}
+	}
+	filterRowPacked(out, v, xs, px)
+}
+
+// filterRowPacked filters a packed row of lifted vertical sums horizontally
+// into out, px bytes per pixel (see filterRowRGB).
+func filterRowPacked(out []uint8, row []uint64, xs taps, px int) {
+	m := len(out) / px
+	n := xs.n
+	ws, starts := xs.w11[:n*m], xs.start[:m]
+	lane := func(s uint64, i int) uint8 {
+		return clamp8(int64(s>>(i*laneBits)&laneMask)>>hBits - hSubtract)
+	}
+	switch {
+	case n == 4 && px == 3: // the common case, unrolled
+		for x, j := range starts {
+			w := (*[4]uint64)(ws[x*4:])
+			p := (*[4]uint64)(row[j:])
+			s := w[0]*p[0] + w[1]*p[1] + w[2]*p[2] + w[3]*p[3] + hAdd
+			o := (*[3]uint8)(out[x*3:])
+			o[0], o[1], o[2] = lane(s, 0), lane(s, 1), lane(s, 2)
+		}
+	case n == 4: // Resize's RGBA
+		for x, j := range starts {
+			w := (*[4]uint64)(ws[x*4:])
+			p := (*[4]uint64)(row[j:])
+			s := w[0]*p[0] + w[1]*p[1] + w[2]*p[2] + w[3]*p[3] + hAdd
+			o := (*[4]uint8)(out[x*4:])
+			o[0], o[1], o[2], o[3] = lane(s, 0), lane(s, 1), lane(s, 2), 255
+		}
+	case n == 6 && px == 3: // 2560 → 1904
+		for x, j := range starts {
+			w := (*[6]uint64)(ws[x*6:])
+			p := (*[6]uint64)(row[j:])
+			s := w[0]*p[0] + w[1]*p[1] + w[2]*p[2] + w[3]*p[3] + w[4]*p[4] + w[5]*p[5] + hAdd
+			o := (*[3]uint8)(out[x*3:])
+			o[0], o[1], o[2] = lane(s, 0), lane(s, 1), lane(s, 2)
+		}
+	default:
+		for x, j := range starts {
+			w := ws[x*n : x*n+n]
+			p := row[j : j+n]
+			s := uint64(hAdd)
+			for k, wk := range w {
+				s += wk * p[k]
+			}
+			o := out[x*px : x*px+3]
+			o[0], o[1], o[2] = lane(s, 0), lane(s, 1), lane(s, 2)
+			if px == 4 {
+				out[x*4+3] = 255
+			}
+		}
 	}
 }
 

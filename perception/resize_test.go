@@ -232,3 +232,34 @@ func BenchmarkEncodeJPEG(b *testing.B) {
 	reportCPU(b, cpu)
 	b.ReportMetric(float64(size)/1024, "KB")
 }
+
+// The packed kernels (three channels per multiplication) must agree with the
+// unpacked ones to within a level, overshoot included, on noise.
+func TestResizePackedKernels(t *testing.T) {
+	for _, tc := range []struct{ from, to image.Point }{
+		{image.Pt(1920, 1080), image.Pt(1904, 1064)},
+		{image.Pt(2560, 1440), image.Pt(1904, 1064)},
+		{image.Pt(1366, 768), image.Pt(1372, 784)},
+	} {
+		src := noise(tc.from.X, tc.from.Y, 5)
+		xs, ys := filterTaps(tc.from.X, tc.to.X, true), filterTaps(tc.from.Y, tc.to.Y, false)
+		if xs.w11 == nil || ys.w12 == nil {
+			t.Fatalf("%v→%v: the packed kernels do not apply", tc.from, tc.to)
+		}
+		plain := taps{n: xs.n, start: xs.start, w: xs.w}
+		var rr rowResizer
+		rr.reset(src)
+		got, want := make([]uint8, 3*tc.to.X), make([]uint8, 3*tc.to.X)
+		worst := 0
+		for y := range tc.to.Y {
+			rr.row(got, xs, ys, y, 3)
+			rr.row(want, plain, ys, y, 3)
+			for i := range got {
+				worst = max(worst, int(got[i])-int(want[i]), int(want[i])-int(got[i]))
+			}
+		}
+		if worst > 1 {
+			t.Errorf("%v→%v: packed kernels differ by up to %d levels, want ≤ 1", tc.from, tc.to, worst)
+		}
+	}
+}
