@@ -5,7 +5,6 @@ package actuation
 import (
 	"fmt"
 	"image"
-	"syscall"
 )
 
 // On Windows actuation space is physical pixels (perception/hidpi.go). The
@@ -23,7 +22,6 @@ import (
 // SendInput at the cursor's position and need no correction.
 
 var (
-	user32                            = syscall.NewLazyDLL("user32.dll")
 	procSetProcessDpiAwarenessContext = user32.NewProc("SetProcessDpiAwarenessContext") // Windows 10 1703
 	procSetProcessDPIAware            = user32.NewProc("SetProcessDPIAware")            // Vista
 	procSetCursorPos                  = user32.NewProc("SetCursorPos")
