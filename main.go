@@ -12,9 +12,11 @@ import (
 
 	"github.com/deskhand/deskhand/app"
 	"github.com/deskhand/deskhand/app/cli"
+	"github.com/deskhand/deskhand/app/quietlocale"
 )
 
 func main() {
+	quietlocale.Restore()
 	if len(os.Args) < 2 {
 		os.Exit(app.Run())
 	}

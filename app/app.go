@@ -15,6 +15,7 @@ import (
 	fyneapp "fyne.io/fyne/v2/app"
 	"github.com/ollama/ollama/api"
 
+	"github.com/deskhand/deskhand/actuation"
 	"github.com/deskhand/deskhand/app/cli"
 	"github.com/deskhand/deskhand/assets"
 	"github.com/deskhand/deskhand/perception"
@@ -47,7 +48,20 @@ func startTask(ctx context.Context, task string, ap planner.Approver, sink plann
 	if !planner.IsLoopback(host) {
 		return planner.Result{Status: planner.StatusFailed}, &planner.RemoteHostError{Host: host.String()}
 	}
-	sess, err := cli.Prepare(ctx, cli.Setup{Monitor: -1, Host: host.String(), Client: api.NewClient(host, http.DefaultClient)})
+	panicKey, err := actuation.PanicKeyFromEnv()
+	if err != nil {
+		return planner.Result{Status: planner.StatusFailed}, err
+	}
+	// The panic key stops the run from anywhere, like the Stop button. If it cannot
+	// be grabbed (another program has it), Stop still works.
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	if stop, err := actuation.WatchPanicKey(ctx, panicKey, func() {
+		cancel(fmt.Errorf("%w (%s)", planner.ErrPanicKey, panicKey))
+	}); err == nil {
+		defer stop()
+	}
+	sess, err := cli.Prepare(ctx, cli.Setup{Monitor: -1, Host: host.String(), Client: api.NewClient(host, http.DefaultClient), PanicKey: panicKey})
 	if err != nil {
 		return planner.Result{Status: planner.StatusFailed}, err
 	}

@@ -123,6 +123,8 @@ func (u *UI) finish(res planner.Result, err error) {
 	switch {
 	case res.Status == planner.StatusDone:
 		u.Status.SetText("Done: " + res.Text)
+	case errors.Is(err, planner.ErrPanicKey):
+		u.Status.SetText("Stopped by the panic key.")
 	case errors.Is(err, planner.ErrStopped) || res.Status == planner.StatusStopped:
 		u.Status.SetText("Stopped.")
 	case res.Status == planner.StatusAsked:
