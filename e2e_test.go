@@ -315,12 +315,7 @@ func TestCtrlCStopsRun(t *testing.T) {
 	if elapsed > 200*time.Millisecond {
 		t.Errorf("exited %v after Ctrl+C, want within 200ms", elapsed)
 	}
-	cancelled := false
-	for end := time.Now().Add(2 * time.Second); !cancelled && time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
-		reqs := srv.ChatRequests()
-		cancelled = reqs[len(reqs)-1].Cancelled
-	}
-	if !cancelled {
+	if !srv.WaitCancelled(2 * time.Second) {
 		t.Error("the in-flight Ollama request was not cancelled")
 	}
 }
@@ -645,12 +640,7 @@ func TestPanicKeyCancelsModelRequest(t *testing.T) {
 	if !strings.Contains(errb.String(), "stopped by the panic key (ctrl+alt+shift+esc)") {
 		t.Errorf("stderr does not mention the panic key:\n%s", errb.String())
 	}
-	cancelled := false
-	for end := time.Now().Add(2 * time.Second); !cancelled && time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
-		reqs := srv.ChatRequests()
-		cancelled = reqs[len(reqs)-1].Cancelled
-	}
-	if !cancelled {
+	if !srv.WaitCancelled(2 * time.Second) {
 		t.Error("the in-flight Ollama request was not cancelled")
 	}
 }
