@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"fmt"
 	"image"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -670,5 +671,77 @@ func TestPanicKeyTaken(t *testing.T) {
 	}
 	if !strings.Contains(r.stderr, "the panic key is unavailable") || !strings.Contains(r.stderr, "already taken") {
 		t.Errorf("stderr does not warn that the panic key is taken:\n%s", r.stderr)
+	}
+}
+
+// TestTerminalApproval: without --yes, deskhand asks on the terminal before each
+// action; y performs it, n skips it and tells the model, and the run goes on. The
+// binary runs on a real pseudo-terminal (util-linux script), as a person runs it.
+func TestTerminalApproval(t *testing.T) {
+	xvfbtest.Need(t, "script")
+	d := xvfbtest.Start(t, 1280, 800)
+	d.Output(t, "xdotool", "mousemove", "5", "5")
+	out := filepath.Join(t.TempDir(), "never.txt")
+	srv := ollamatest.NewServer(uitars)
+	defer srv.Close()
+	// 1280x800 is sent as 1288x812; (644,406) there is (640,400) on the screen.
+	srv.Script(
+		ollamatest.Reply{Content: "Thought: I move to the middle.\nAction: click(start_box='(644,406)')"},
+		ollamatest.Reply{Content: fmt.Sprintf("Thought: I write a file.\nAction: type(content='echo no > %s\\n')", out)},
+		ollamatest.Reply{Content: "Thought: The user said no; I stop.\nAction: finished(content='stopped as asked')"},
+	)
+	cmd := exec.Command("script", "-qefc", deskhandBin(t)+" run --trace "+t.TempDir()+" 'click the middle'", "/dev/null")
+	cmd.Env = baseEnv(d, []string{"OLLAMA_HOST=" + srv.URL})
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var outb syncBuffer
+	cmd.Stdout, cmd.Stderr = &outb, &outb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	answer := func(prompts int, line string) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for strings.Count(outb.String(), "[y]es / [n]o (skip) / [e]dit / [q]uit") < prompts {
+			if time.Now().After(deadline) {
+				cmd.Process.Kill()
+				t.Fatalf("no approval prompt %d; output:\n%s", prompts, outb.String())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		io.WriteString(stdin, line+"\n")
+	}
+	answer(1, "y")
+	answer(2, "n")
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(outb.String(), "why (optional") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	io.WriteString(stdin, "not this file\n")
+	err = cmd.Wait()
+	if err != nil {
+		t.Fatalf("deskhand: %v\n%s", err, outb.String())
+	}
+	text := outb.String()
+	for _, want := range []string{"next: left-click at (640, 400)", `next: type "echo no > `, "HIGH RISK", "done: stopped as asked"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("terminal output lacks %q:\n%s", want, text)
+		}
+	}
+	if p := pointer(t, d); p != image.Pt(640, 400) {
+		t.Errorf("pointer at %v, want the approved click at (640, 400)", p)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("the skipped command ran")
+	}
+	reqs := srv.ChatRequests()
+	if len(reqs) != 3 {
+		t.Fatalf("%d chat requests, want 3", len(reqs))
+	}
+	msgs := reqs[2].Chat.Messages
+	if note := msgs[len(msgs)-1].Content; !strings.Contains(note, "did not allow") || !strings.Contains(note, "not this file") {
+		t.Errorf("note to the model = %q, want the skip and the user's reason", note)
 	}
 }
