@@ -139,6 +139,21 @@ func pointer(t *testing.T, d *xvfbtest.Display) image.Point {
 
 var screens = []image.Point{{1920, 1080}, {2560, 1440}}
 
+// targetAndDecoy opens two xterms at the given geometries: "target" runs a shell,
+// "decoy" runs cat and is mapped last, so it has the focus. Typing without a
+// correct click into the target goes into cat, not into a shell. It returns the
+// centre of the target's client area in screen pixels.
+func targetAndDecoy(t *testing.T, d *xvfbtest.Display, targetGeom, decoyGeom string) image.Point {
+	t.Helper()
+	d.Launch(t, "xterm", "-T", "target", "-geometry", targetGeom, "-e", "bash", "--norc", "--noprofile")
+	target := d.WaitWindow(t, "^target$", 10*time.Second)
+	d.Launch(t, "xterm", "-T", "decoy", "-geometry", decoyGeom, "-e", "cat")
+	d.WaitWindow(t, "^decoy$", 10*time.Second)
+	time.Sleep(300 * time.Millisecond) // let openbox give the decoy the focus
+	x, y, w, h := d.Geometry(t, target)
+	return image.Pt(x+w/2, y+h/2)
+}
+
 // TestXtermCommand: click into the right xterm (another one has the focus) and run
 // a command there; the file it writes proves the click landed.
 func TestXtermCommand(t *testing.T) {
@@ -147,16 +162,7 @@ func TestXtermCommand(t *testing.T) {
 			d := xvfbtest.Start(t, size.X, size.Y)
 			dir := t.TempDir()
 			out := filepath.Join(dir, "out.txt")
-			d.Launch(t, "xterm", "-T", "target", "-geometry", "70x20+700+450", "-e", "bash", "--norc", "--noprofile")
-			target := d.WaitWindow(t, "^target$", 10*time.Second)
-			// The decoy is mapped last, so it has the focus: typing without a
-			// correct click goes into cat, not into a shell.
-			d.Launch(t, "xterm", "-T", "decoy", "-geometry", "70x20-80-120", "-e", "cat")
-			d.WaitWindow(t, "^decoy$", 10*time.Second)
-			time.Sleep(300 * time.Millisecond)
-
-			x, y, w, h := d.Geometry(t, target)
-			centre := image.Pt(x+w/2, y+h/2)
+			centre := targetAndDecoy(t, d, "70x20+700+450", "70x20-80-120")
 			srv := ollamatest.NewServer(uitars)
 			defer srv.Close()
 			var mu sync.Mutex
@@ -452,13 +458,7 @@ func TestSecondMonitor(t *testing.T) {
 			d.SetMonitors(t, "1280x720+0+0", "1920x1080+1280+0")
 			dir := t.TempDir()
 			out := filepath.Join(dir, "out.txt")
-			d.Launch(t, "xterm", "-T", "target", "-geometry", "70x20+2000+400", "-e", "bash", "--norc", "--noprofile")
-			target := d.WaitWindow(t, "^target$", 10*time.Second)
-			d.Launch(t, "xterm", "-T", "decoy", "-geometry", "70x20+100+100", "-e", "cat")
-			d.WaitWindow(t, "^decoy$", 10*time.Second)
-			time.Sleep(300 * time.Millisecond)
-			x, y, w, h := d.Geometry(t, target)
-			centre := image.Pt(x+w/2, y+h/2)
+			centre := targetAndDecoy(t, d, "70x20+2000+400", "70x20+100+100")
 			mon := image.Rect(1280, 0, 3200, 1080)
 			args := []string{"run", "--yes", "--trace", t.TempDir()}
 			if how == "flag" {
