@@ -6,10 +6,7 @@ import (
 	"image"
 	"io"
 
-	"github.com/ollama/ollama/api"
-
 	"github.com/deskhand/deskhand/models"
-	"github.com/deskhand/deskhand/perception"
 )
 
 // parseCmd is `deskhand parse --adapter NAME --screen WxH [--image WxH]`: one model
@@ -43,7 +40,7 @@ func parseCmd(args []string, stdio IO) int {
 		fmt.Fprintln(stdio.Stderr, "deskhand parse: --screen:", err)
 		return ExitUsage
 	}
-	img := adapter.Grid().Size(sw, sh)
+	var img image.Point // zero: what deskhand would send for that screen
 	if *imageFlag != "" {
 		iw, ih, err := parseSize(*imageFlag)
 		if err != nil {
@@ -57,20 +54,14 @@ func parseCmd(args []string, stdio IO) int {
 		fmt.Fprintln(stdio.Stderr, "deskhand parse: read the reply:", err)
 		return ExitUsage
 	}
-	frame := perception.Frame{
-		Bounds:   image.Rect(0, 0, sw, sh),
-		Captured: image.Pt(sw, sh),
-		Scale:    1,
-		Image:    img,
-	}
-	dec, err := adapter.Parse(api.Message{Role: "assistant", Content: string(raw)}, frame)
+	actions, _, err := models.ParseReply(adapter, string(raw), image.Pt(sw, sh), img)
 	if err != nil {
 		fmt.Fprintln(stdio.Stderr, "deskhand parse:", err)
 		return ExitFailed
 	}
 	enc := json.NewEncoder(stdio.Stdout)
 	enc.SetEscapeHTML(false)
-	for _, a := range dec.Actions {
+	for _, a := range actions {
 		if err := enc.Encode(a); err != nil {
 			fmt.Fprintln(stdio.Stderr, "deskhand parse:", err)
 			return ExitFailed
