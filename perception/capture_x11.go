@@ -103,12 +103,14 @@ func (b x11Backend) capture(r image.Rectangle) (*image.RGBA, error) {
 		return nil, err
 	}
 	defer c.Close()
+	if img, ok, err := getImage(c, r); ok || err != nil {
+		return img, err
+	}
+	// Only the fallback needs the monitor layout: kbinani takes rectangles relative
+	// to the first screen's origin.
 	rs, err := screens(c)
 	if err != nil {
 		return nil, err
-	}
-	if img, ok, err := getImage(c, r); ok || err != nil {
-		return img, err
 	}
 	img, err := b.libs.captureRect(r.Sub(rs[0].Min))
 	if err != nil {
