@@ -400,10 +400,8 @@ func filterRow(out []uint8, acc []int32, xs taps, opaque bool) {
 // filterRowRGB is filterRow for an opaque image, writing px bytes per pixel:
 // 4 (RGBA, alpha 255) or 3 (RGB, as PNG takes them).
 func filterRowRGB(out []uint8, acc []int32, xs taps, px int) {
-	if xs.n == 4 && px == 4 {
-		filterRow4(out, acc, xs)
-	} else if xs.n == 4 {
-		filterRow4RGB(out, acc, xs)
+	if xs.n == 4 {
+		filterRow4(out, acc, xs, px)
 	} else {
 		filterRowOpaque(out, acc, xs, px)
 	}
@@ -440,38 +438,25 @@ func filterRowOpaque(out []uint8, acc []int32, xs taps, px int) {
 	}
 }
 
-// filterRow4 is filterRow for four taps and an opaque image, unrolled: the
-// common case (Catmull-Rom near 1×, area averaging near 2×), where the loop's own
-// overhead would cost as much as its arithmetic.
-func filterRow4(out []uint8, acc []int32, xs taps) {
+// filterRow4 is filterRowOpaque for four taps, unrolled: the common case
+// (Catmull-Rom near 1×, area averaging near 2×), where the loop's own overhead
+// would cost as much as its arithmetic. It writes px bytes per pixel, as
+// filterRowOpaque does.
+func filterRow4(out []uint8, acc []int32, xs taps, px int) {
 	const shift = 2 * weightBits
 	const half = 1 << (shift - 1)
-	for x := range len(out) / 4 {
+	for x := range len(out) / px {
 		w := xs.w[x*4 : x*4+4 : x*4+4]
 		w0, w1, w2, w3 := int64(w[0]), int64(w[1]), int64(w[2]), int64(w[3])
 		s := xs.start[x] * 4
 		p := acc[s : s+16 : s+16]
-		o := out[x*4 : x*4+4 : x*4+4]
+		o := out[x*px : x*px+3 : x*px+3]
 		o[0] = clamp8((w0*int64(p[0]) + w1*int64(p[4]) + w2*int64(p[8]) + w3*int64(p[12]) + half) >> shift)
 		o[1] = clamp8((w0*int64(p[1]) + w1*int64(p[5]) + w2*int64(p[9]) + w3*int64(p[13]) + half) >> shift)
 		o[2] = clamp8((w0*int64(p[2]) + w1*int64(p[6]) + w2*int64(p[10]) + w3*int64(p[14]) + half) >> shift)
-		o[3] = 255
-	}
-}
-
-// filterRow4RGB is filterRow4 writing RGB.
-func filterRow4RGB(out []uint8, acc []int32, xs taps) {
-	const shift = 2 * weightBits
-	const half = 1 << (shift - 1)
-	for x := range len(out) / 3 {
-		w := xs.w[x*4 : x*4+4 : x*4+4]
-		w0, w1, w2, w3 := int64(w[0]), int64(w[1]), int64(w[2]), int64(w[3])
-		s := xs.start[x] * 4
-		p := acc[s : s+16 : s+16]
-		o := out[x*3 : x*3+3 : x*3+3]
-		o[0] = clamp8((w0*int64(p[0]) + w1*int64(p[4]) + w2*int64(p[8]) + w3*int64(p[12]) + half) >> shift)
-		o[1] = clamp8((w0*int64(p[1]) + w1*int64(p[5]) + w2*int64(p[9]) + w3*int64(p[13]) + half) >> shift)
-		o[2] = clamp8((w0*int64(p[2]) + w1*int64(p[6]) + w2*int64(p[10]) + w3*int64(p[14]) + half) >> shift)
+		if px == 4 {
+			out[x*4+3] = 255
+		}
 	}
 }
 
