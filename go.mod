@@ -7,6 +7,7 @@ require (
 	github.com/go-vgo/robotgo v1.0.2
 	github.com/jezek/xgb v1.3.0
 	github.com/kbinani/screenshot v0.0.0-20250624051815-089614a94018
+	github.com/klauspost/compress v1.18.3
 	github.com/ollama/ollama v0.17.4
 	golang.org/x/image v0.48.0
 	golang.org/x/term v0.36.0
