@@ -3,6 +3,7 @@
 package perception
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"image"
@@ -191,9 +192,21 @@ func xRGB32(setup *xproto.SetupInfo, screen *xproto.ScreenInfo) bool {
 	return false
 }
 
-// bgrxToRGBA turns B, G, R, x pixels into opaque R, G, B, A in place.
+// bgrxToRGBA turns B, G, R, x pixels into opaque R, G, B, A in place, two
+// pixels per 64-bit word: a whole screen is millions of pixels, and the word
+// version does in four operations what the byte version does in six moves.
 func bgrxToRGBA(p []byte) {
-	for i := 0; i+4 <= len(p); i += 4 {
+	const (
+		green = 0x0000ff000000ff00
+		low   = 0x000000ff000000ff
+		alpha = 0xff000000ff000000
+	)
+	i := 0
+	for ; i+8 <= len(p); i += 8 {
+		x := binary.LittleEndian.Uint64(p[i:])
+		binary.LittleEndian.PutUint64(p[i:], x&green|x>>16&low|(x&low)<<16|alpha)
+	}
+	for ; i+4 <= len(p); i += 4 {
 		q := p[i : i+4 : i+4]
 		q[0], q[2], q[3] = q[2], q[0], 255
 	}

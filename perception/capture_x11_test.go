@@ -77,3 +77,20 @@ func mustConnect(t *testing.T) *xgb.Conn {
 	t.Cleanup(c.Close)
 	return c
 }
+
+func TestBGRXToRGBA(t *testing.T) {
+	for _, pixels := range []int{0, 1, 2, 3, 7, 1920} {
+		p := make([]byte, 4*pixels)
+		for i := range p {
+			p[i] = byte(i*37 + 11)
+		}
+		want := make([]byte, len(p))
+		for i := 0; i < len(p); i += 4 {
+			want[i], want[i+1], want[i+2], want[i+3] = p[i+2], p[i+1], p[i], 255
+		}
+		bgrxToRGBA(p)
+		if !bytes.Equal(p, want) {
+			t.Errorf("%d pixels: got % x, want % x", pixels, p[:min(len(p), 16)], want[:min(len(want), 16)])
+		}
+	}
+}

@@ -4,7 +4,9 @@ import (
 	"image"
 	"math"
 	"runtime"
+	"slices"
 	"sync"
+	"unsafe"
 )
 
 // Resize returns src scaled to size, with the filter that keeps screen text most
@@ -507,6 +509,14 @@ type rowResizer struct {
 	rowOf    []int      // which source row each ring slot holds
 	srcOf    *image.RGBA
 	scratchW int
+
+	// The previous packed row: its vertical sums and its output. A row whose
+	// sums repeat the previous row's (blank lines, window backgrounds) has the
+	// same output, copied instead of filtered again.
+	prevV    []uint64
+	prevOut  []uint8
+	prevTaps *int // the horizontal taps prevOut was filtered with
+	prevOK   bool
 }
 
 // spreadRing is how many spread source rows a rowResizer keeps: more than the
@@ -521,6 +531,7 @@ func (r *rowResizer) reset(src *image.RGBA) {
 	}
 	r.rowOf = r.rowOf[:0]
 	r.srcOf = src
+	r.prevOK = false
 }
 
 // packedScratch makes the packed kernels' scratch rows, on first use.
@@ -569,6 +580,12 @@ func (r *rowResizer) row(out []uint8, xs, ys taps, y, px int) {
 		w0, w1, w2, w3 := ws[0], ws[1], ws[2], ws[3]
 		l0, l1, l2, l3 = l0[:len(v)], l1[:len(v)], l2[:len(v)], l3[:len(v)]
 		for i := range v {
+			// A flat column gives its value back plus the lift (the weights
+			// sum to exactly 1<<vBits), without the multiplies.
+			if c := l0[i]; c == l1[i] && c == l2[i] && c == l3[i] {
+				v[i] = c + lift*lanes
+				continue
+			}
 			v[i] = (w0*l0[i] + w1*l1[i] + w2*l2[i] + w3*l3[i] + vAdd) >> vBits & liftMask
 		}
 	} else {
@@ -587,7 +604,17 @@ func (r *rowResizer) row(out []uint8, xs, ys taps, y, px int) {
 			v[i] = v[i] >> vBits & liftMask
 		}
 	}
+	if r.prevOK && r.prevTaps == unsafe.SliceData(xs.start) && len(r.prevOut) == len(out) && slices.Equal(v, r.prevV) {
+		copy(out, r.prevOut)
+		return
+	}
 	filterRowPacked(out, v, xs, px)
+	r.vert, r.prevV = r.prevV, v
+	if len(r.vert) != len(v) {
+		r.vert = make([]uint64, len(v))
+	}
+	r.prevOut = append(r.prevOut[:0], out...)
+	r.prevTaps, r.prevOK = unsafe.SliceData(xs.start), true
 }
 
 // filterRowPacked filters a packed row of lifted vertical sums horizontally
@@ -601,11 +628,24 @@ func filterRowPacked(out []uint8, row []uint64, xs taps, px int) {
 	}
 	switch {
 	case n == 4 && px == 3: // the common case, unrolled
+		// Screens are mostly flat: where the four taps read one value the
+		// weights, which sum to one, give that value back exactly (see
+		// flatLane), and the previous flat pixel's bytes are reused while the
+		// value repeats.
+		flat, fo := ^uint64(0), [3]uint8{}
 		for x, j := range starts {
-			w := (*[4]uint64)(ws[x*4:])
 			p := (*[4]uint64)(row[j:])
-			s := w[0]*p[0] + w[1]*p[1] + w[2]*p[2] + w[3]*p[3] + hAdd
 			o := (*[3]uint8)(out[x*3:])
+			if c := p[0]; c == p[1] && c == p[2] && c == p[3] {
+				if c != flat {
+					flat = c
+					fo = [3]uint8{flatLane(c, 0), flatLane(c, 1), flatLane(c, 2)}
+				}
+				*o = fo
+				continue
+			}
+			w := (*[4]uint64)(ws[x*4:])
+			s := w[0]*p[0] + w[1]*p[1] + w[2]*p[2] + w[3]*p[3] + hAdd
 			o[0], o[1], o[2] = lane(s, 0), lane(s, 1), lane(s, 2)
 		}
 	case n == 4: // Resize's RGBA
@@ -639,6 +679,13 @@ func filterRowPacked(out []uint8, row []uint64, xs taps, px int) {
 			}
 		}
 	}
+}
+
+// flatLane is lane i of a filter whose taps all read the packed value c: the
+// weights sum to exactly 1<<hBits and hBias is whole levels, so it is c's level
+// less the lift, clamped, as the full sum gives.
+func flatLane(c uint64, i int) uint8 {
+	return clamp8(int64(c>>(i*laneBits)&laneMask) - lift)
 }
 
 func clamp8(v int64) uint8 { return uint8(min(max(v, 0), 255)) }
