@@ -17,6 +17,7 @@ import (
 
 	"github.com/deskhand/deskhand/actuation"
 	"github.com/deskhand/deskhand/app/cli"
+	"github.com/deskhand/deskhand/app/overlay"
 	"github.com/deskhand/deskhand/assets"
 	"github.com/deskhand/deskhand/perception"
 	"github.com/deskhand/deskhand/planner"
@@ -31,7 +32,25 @@ func Run() int {
 	a := fyneapp.NewWithID("io.github.deskhand")
 	a.SetIcon(assets.Icon)
 	w := a.NewWindow("deskhand")
-	u := NewUI(w, startTask)
+	// The overlay asks at the target on the screen; without one (no X11 SHAPE,
+	// Windows, macOS) the window's dialog with the frozen frame asks alone.
+	ov, err := overlay.Open()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "deskhand: the on-screen overlay is off:", err)
+		ov = nil
+	} else {
+		defer ov.Close()
+	}
+	u := NewUI(w, func(ctx context.Context, task string, ap planner.Approver, sink planner.EventSink) (planner.Result, error) {
+		var hide func(context.Context) (func(), error)
+		if ov != nil {
+			hide = ov.Hide
+		}
+		return startTask(ctx, task, hide, ap, sink)
+	})
+	if ov != nil {
+		u.Overlay = ov
+	}
 	w.SetContent(u.Content())
 	w.Resize(fyne.NewSize(640, 420))
 	w.Canvas().Focus(u.Task)
@@ -40,7 +59,7 @@ func Run() int {
 }
 
 // startTask runs a task with the same loop as `deskhand run`.
-func startTask(ctx context.Context, task string, ap planner.Approver, sink planner.EventSink) (planner.Result, error) {
+func startTask(ctx context.Context, task string, hide func(context.Context) (func(), error), ap planner.Approver, sink planner.EventSink) (planner.Result, error) {
 	host, err := planner.HostFromEnv()
 	if err != nil {
 		return planner.Result{Status: planner.StatusFailed}, err
@@ -61,7 +80,7 @@ func startTask(ctx context.Context, task string, ap planner.Approver, sink plann
 	}); err == nil {
 		defer stop()
 	}
-	sess, err := cli.Prepare(ctx, cli.Setup{Monitor: -1, Host: host.String(), Client: api.NewClient(host, http.DefaultClient), PanicKey: panicKey})
+	sess, err := cli.Prepare(ctx, cli.Setup{Monitor: -1, Host: host.String(), Client: api.NewClient(host, http.DefaultClient), PanicKey: panicKey, Hide: hide})
 	if err != nil {
 		return planner.Result{Status: planner.StatusFailed}, err
 	}

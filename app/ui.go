@@ -8,7 +8,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/deskhand/deskhand/planner"
@@ -26,6 +25,10 @@ type UI struct {
 	Stop   *widget.Button
 	Status *widget.Label
 	Steps  *widget.List
+
+	// Overlay, when not nil, asks on the screen at the target too; the window's
+	// dialog asks either way, and the first answer wins.
+	Overlay asker
 
 	lines  []string
 	win    fyne.Window
@@ -92,7 +95,7 @@ func (u *UI) onStart() {
 	// or Stop pressed); it touches widgets only through fyne.Do.
 	go func() {
 		defer close(done)
-		res, err := u.start(ctx, task, approver{win: u.win}, u.sink)
+		res, err := u.start(ctx, task, approver{win: u.win, overlay: u.Overlay}, u.sink)
 		fyne.Do(func() { u.finish(res, err) })
 	}()
 }
@@ -173,57 +176,4 @@ func riskText(r planner.Risk) string {
 		return "High risk."
 	}
 	return "High risk: " + strings.Join(r.Reasons, "; ") + "."
-}
-
-// approver asks in a dialog before each action. The dialog's buttons answer on a
-// channel; a stopped run wins over a pending dialog.
-type approver struct{ win fyne.Window }
-
-func (a approver) Approve(ctx context.Context, req planner.ApprovalRequest) (planner.Approval, error) {
-	reply := make(chan planner.Verdict, 1)
-	var d dialog.Dialog
-	fyne.Do(func() {
-		msg := widget.NewLabel(req.Action.Describe())
-		msg.Wrapping = fyne.TextWrapWord
-		body := container.NewVBox(msg)
-		if text := riskText(req.Risk); text != "" {
-			r := widget.NewLabel(text)
-			r.Wrapping = fyne.TextWrapWord
-			r.Importance = widget.DangerImportance
-			r.TextStyle = fyne.TextStyle{Bold: true}
-			body.Add(r)
-		}
-		if req.Thought != "" {
-			t := widget.NewLabel("Because: " + req.Thought)
-			t.Wrapping = fyne.TextWrapWord
-			body.Add(t)
-		}
-		answer := func(v planner.Verdict) func() {
-			return func() {
-				select {
-				case reply <- v:
-				default:
-				}
-				d.Hide()
-			}
-		}
-		buttons := container.NewHBox(
-			widget.NewButton("Approve", answer(planner.Approve)),
-			widget.NewButton("Skip", answer(planner.Skip)),
-			widget.NewButton("Stop", answer(planner.Quit)),
-		)
-		d = dialog.NewCustomWithoutButtons(fmt.Sprintf("Step %d", req.Step), container.NewVBox(body, buttons), a.win)
-		d.Show()
-	})
-	select {
-	case v := <-reply:
-		return planner.Approval{Verdict: v}, nil
-	case <-ctx.Done():
-		fyne.Do(func() {
-			if d != nil {
-				d.Hide()
-			}
-		})
-		return planner.Approval{}, context.Cause(ctx)
-	}
 }

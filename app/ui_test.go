@@ -8,6 +8,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/deskhand/deskhand/actuation"
 	"github.com/deskhand/deskhand/planner"
@@ -108,5 +109,46 @@ func TestRiskText(t *testing.T) {
 	line := describe(planner.Event{Kind: planner.ActionApproved, Action: &key, Risk: &high, Text: planner.AutoApproved})
 	if !strings.Contains(line, "alt+f4") || !strings.Contains(line, "without asking") {
 		t.Errorf("step line = %q", line)
+	}
+}
+
+// findButton returns the button labelled text under o, if any.
+func findButton(o fyne.CanvasObject, text string) *widget.Button {
+	var found *widget.Button
+	walk(o, func(c fyne.CanvasObject) {
+		if b, ok := c.(*widget.Button); ok && b.Text == text && found == nil {
+			found = b
+		}
+	})
+	return found
+}
+
+// findEntry returns the first entry under o, if any.
+func findEntry(o fyne.CanvasObject) *widget.Entry {
+	var found *widget.Entry
+	walk(o, func(c fyne.CanvasObject) {
+		if e, ok := c.(*widget.Entry); ok && found == nil {
+			found = e
+		}
+	})
+	return found
+}
+
+// walk calls f on o and every object inside it, through containers and
+// widgets' renderers.
+func walk(o fyne.CanvasObject, f func(fyne.CanvasObject)) {
+	if o == nil {
+		return
+	}
+	f(o)
+	switch c := o.(type) {
+	case *fyne.Container:
+		for _, k := range c.Objects {
+			walk(k, f)
+		}
+	case fyne.Widget:
+		for _, k := range test.WidgetRenderer(c).Objects() {
+			walk(k, f)
+		}
 	}
 }

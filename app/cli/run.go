@@ -133,6 +133,9 @@ type Setup struct {
 	Host      string
 	Client    *api.Client
 	PanicKey  actuation.PanicKey // the combination the agent may never press; zero: the default
+	// Hide, if set, takes deskhand's own windows (the overlay) off the screen
+	// before each capture and returns the function that puts them back.
+	Hide func(context.Context) (restore func(), err error)
 }
 
 // Session is an agent ready to run, with the model it talks to and its trace.
@@ -172,6 +175,7 @@ func Prepare(ctx context.Context, s Setup) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
+	screen.Hide = s.Hide
 	hands, err := newHands(s.PanicKey)
 	if err != nil {
 		return nil, err
