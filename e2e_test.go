@@ -745,3 +745,65 @@ func TestTerminalApproval(t *testing.T) {
 		t.Errorf("note to the model = %q, want the skip and the user's reason", note)
 	}
 }
+
+// TestConfirmHighOnly: with --confirm high, deskhand acts on ordinary actions
+// without asking and asks only before a high-risk one (a command typed with
+// Enter), on a real terminal.
+func TestConfirmHighOnly(t *testing.T) {
+	xvfbtest.Need(t, "script")
+	d := xvfbtest.Start(t, 1280, 800)
+	d.Output(t, "xdotool", "mousemove", "5", "5")
+	out := filepath.Join(t.TempDir(), "never.txt")
+	srv := ollamatest.NewServer(uitars)
+	defer srv.Close()
+	srv.Script(
+		ollamatest.Reply{Content: "Thought: I move to the middle.\nAction: click(start_box='(644,406)')"},
+		ollamatest.Reply{Content: fmt.Sprintf("Thought: I write a file.\nAction: type(content='rm -f /tmp/x; echo no > %s\\n')", out)},
+		ollamatest.Reply{Content: "Thought: The user said no; I stop.\nAction: finished(content='stopped as asked')"},
+	)
+	cmd := exec.Command("script", "-qefc", deskhandBin(t)+" run --confirm high --trace "+t.TempDir()+" 'click the middle'", "/dev/null")
+	cmd.Env = baseEnv(d, []string{"OLLAMA_HOST=" + srv.URL})
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var outb syncBuffer
+	cmd.Stdout, cmd.Stderr = &outb, &outb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	const prompt = "[y]es / [n]o (skip) / [e]dit / [q]uit"
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(outb.String(), prompt) {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("no approval prompt for the high-risk action; output:\n%s", outb.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// By the first prompt the click has been done without asking.
+	if p := pointer(t, d); p != image.Pt(640, 400) {
+		t.Errorf("pointer at %v before the first prompt, want the unasked click at (640, 400)", p)
+	}
+	io.WriteString(stdin, "n\n")
+	deadline = time.Now().Add(5 * time.Second)
+	for !strings.Contains(outb.String(), "why (optional") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	io.WriteString(stdin, "\n")
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("deskhand: %v\n%s", err, outb.String())
+	}
+	text := outb.String()
+	if n := strings.Count(text, prompt); n != 1 {
+		t.Errorf("%d approval prompts, want 1 (the high-risk command only):\n%s", n, text)
+	}
+	for _, want := range []string{"only high-risk actions are asked about", "HIGH RISK", "done: stopped as asked"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("terminal output lacks %q:\n%s", want, text)
+		}
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("the skipped command ran")
+	}
+}

@@ -25,6 +25,7 @@ type runOptions struct {
 	model       string
 	adapter     string
 	yes         bool
+	policy      planner.Policy // --confirm; --yes is ConfirmNone
 	maxSteps    int
 	traceDir    string
 	monitor     int
@@ -39,6 +40,7 @@ func runCmd(ctx context.Context, args []string, stdio IO) int {
 	fs.StringVar(&o.model, "model", "", "Ollama model")
 	fs.StringVar(&o.adapter, "adapter", "", "model adapter")
 	fs.BoolVar(&o.yes, "yes", false, "approve every action without asking")
+	confirm := fs.String("confirm", "all", "which actions to ask about: all, high (high-risk only) or none (same as --yes)")
 	fs.IntVar(&o.maxSteps, "max-steps", planner.DefaultMaxSteps, "most model replies")
 	fs.StringVar(&o.traceDir, "trace", "", "trace folder")
 	fs.IntVar(&o.monitor, "monitor", -1, "monitor index")
@@ -55,6 +57,14 @@ func runCmd(ctx context.Context, args []string, stdio IO) int {
 		fmt.Fprintln(stdio.Stderr, "deskhand:", planner.ErrEmptyTask)
 		return ExitUsage
 	}
+	if o.policy, err = planner.ParsePolicy(*confirm); err != nil {
+		fmt.Fprintln(stdio.Stderr, "deskhand: --confirm:", err)
+		return ExitUsage
+	}
+	if o.yes {
+		o.policy = planner.ConfirmNone
+	}
+	o.yes = o.policy == planner.ConfirmNone
 	if o.maxSteps < 1 {
 		fmt.Fprintf(stdio.Stderr, "deskhand: --max-steps must be at least 1, not %d\n", o.maxSteps)
 		return ExitUsage
@@ -83,8 +93,11 @@ func runCmd(ctx context.Context, args []string, stdio IO) int {
 		fmt.Fprintln(stdio.Stderr, "deskhand:", err)
 		return ExitUsage
 	}
-	if o.yes {
+	switch o.policy {
+	case planner.ConfirmNone:
 		fmt.Fprintf(stdio.Stderr, "deskhand: warning: --yes approves every action without asking; press Ctrl+C or %s to stop\n", panicKey)
+	case planner.ConfirmHigh:
+		fmt.Fprintf(stdio.Stderr, "deskhand: warning: only high-risk actions are asked about; press Ctrl+C or %s to stop\n", panicKey)
 	}
 
 	// Ctrl+C cancels the run with ErrStopped as its cause, which aborts the Ollama
@@ -235,6 +248,7 @@ func run(ctx context.Context, o runOptions, host string, client *api.Client, std
 		// high-risk actions are still printed with their reasons (see progress).
 		sess.Agent.Policy = planner.ConfirmNone
 	} else {
+		sess.Agent.Policy = o.policy
 		sess.Agent.Approver = newTerminalApprover(stdio.Stdin, stdio.Stderr)
 	}
 	res, err := sess.Run(ctx, o.task, printer.print)
