@@ -18,8 +18,8 @@ import (
 	"github.com/deskhand/deskhand/planner"
 )
 
-// entry is one registered adapter. New families (qwen25vl, qwen3vl, json) add a line
-// to registry and nothing else.
+// entry is one registered adapter. A new family adds a line to registry and
+// nothing else.
 type entry struct {
 	name string
 	make func() planner.Adapter
@@ -31,6 +31,9 @@ func registry() []entry {
 	return []entry{
 		{"uitars15", func() planner.Adapter { return NewUITARS15() }},
 		{"uitars10", func() planner.Adapter { return NewUITARS10() }},
+		{"qwen25vl", func() planner.Adapter { return NewQwen25VL() }},
+		{"qwen3vl", func() planner.Adapter { return NewQwen3VL() }},
+		{"json", func() planner.Adapter { return NewJSON() }},
 	}
 }
 

@@ -12,7 +12,7 @@ import (
 )
 
 func TestNames(t *testing.T) {
-	if got, want := Names(), []string{"uitars15", "uitars10"}; !slices.Equal(got, want) {
+	if got, want := Names(), []string{"uitars15", "uitars10", "qwen25vl", "qwen3vl", "json"}; !slices.Equal(got, want) {
 		t.Errorf("Names() = %v, want %v", got, want)
 	}
 }
