@@ -50,8 +50,7 @@ func Main(ctx context.Context, args []string, stdio IO) int {
 	case "models":
 		return modelsCmd(ctx, args[1:], stdio)
 	case "calibrate":
-		fmt.Fprintln(stdio.Stderr, "deskhand calibrate is not available in this version yet; check clicks with `deskhand parse` and a trace of a run")
-		return ExitUsage
+		return calibrateCmd(ctx, args[1:], stdio)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdio.Stdout, "deskhand", Version)
 		return 0
@@ -67,14 +66,24 @@ const usage = `usage:
   deskhand                         start the app
   deskhand run [flags] TASK        do one task from a terminal
       --model NAME         Ollama model (default: the best installed vision model)
-      --adapter NAME       uitars15 | uitars10 (default: detected from the model)
-      --yes                approve every action without asking
+      --adapter NAME       uitars15 | uitars10 | qwen25vl | qwen3vl | json (default: detected from the model)
+      --yes                approve every action without asking (same as --confirm none)
+      --confirm WHICH      all (ask before every action, the default) | high (only high-risk ones) | none
       --max-steps N        default 30
       --trace DIR          where the run's trace is written (default: the user data dir)
       --monitor N          which monitor (default: the one under the mouse pointer)
       --allow-remote-model allow an OLLAMA_HOST that is not this machine
   deskhand parse --adapter NAME --screen WxH [--image WxH]   model reply on stdin → actions as JSON lines
   deskhand models                  local models and the adapter deskhand would use
+  deskhand calibrate [flags]       measure how accurately a model clicks on this machine, and why not
+      --model NAME         Ollama model (default: the best installed vision model)
+      --adapter NAME       as for run (default: detected from the model)
+      --monitor N          where the board of targets is shown (default: under the pointer)
+      --synthetic          send the board as an image instead of showing it (checks the model only)
+      --screen WxH         screen size for --synthetic (default: the monitor's, else 1920x1080)
+      --json               print the raw results as JSON
+      --allow-remote-model allow an OLLAMA_HOST that is not this machine
+      exit status: 0 the clicks hit, 1 they miss (see the diagnosis), 2 setup error, 3 stopped
   deskhand version`
 
 // parseInterspersed parses flags that may come before or after positional

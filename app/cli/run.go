@@ -162,25 +162,7 @@ type Session struct {
 // caller sets Approver, adds its own event sink with Run, and closes the trace.
 // Its errors are setup errors (exit status 2).
 func Prepare(ctx context.Context, s Setup) (*Session, error) {
-	checkCtx, cancelCheck := context.WithTimeout(ctx, 15*time.Second)
-	info, err := planner.CheckModel(checkCtx, s.Client, s.Host, s.Model, func(m planner.ModelInfo) bool {
-		_, err := models.Detect(m.Name, m.Architecture)
-		return s.Adapter != "" || err == nil
-	})
-	cancelCheck()
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, context.Cause(ctx)
-		}
-		return nil, err
-	}
-	name := s.Adapter
-	if name == "" {
-		if name, err = models.Detect(info.Name, info.Architecture); err != nil {
-			return nil, err
-		}
-	}
-	adapter, err := models.For(name)
+	info, adapter, err := chooseModel(ctx, s.Client, s.Host, s.Model, s.Adapter)
 	if err != nil {
 		return nil, err
 	}
