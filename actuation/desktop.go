@@ -69,11 +69,18 @@ type Desktop struct {
 	// PanicKey is the combination that stops a run (zero: DefaultPanicKey). Do
 	// refuses a key action that would press it.
 	PanicKey PanicKey
+	// PasteThreshold is the length, in characters, from which a type action is
+	// pasted through the clipboard instead of typed key by key (zero:
+	// DefaultPasteThreshold; negative: always type). See clipboard.go.
+	PasteThreshold int
 
 	mu        sync.Mutex
 	b         backend
+	clip      clipboard // opened on the first paste; nil after a failed open, with clipErr
+	clipErr   error
 	t         timing    // zero: defaultTiming
 	lastPress time.Time // when a button was last pressed, to keep separate clicks separate
+	ptr       pointerLog
 }
 
 // Do performs one action. It re-validates a against the current desktop bounds and
@@ -92,6 +99,9 @@ func (d *Desktop) Do(ctx context.Context, a Action) error {
 	if err != nil {
 		return err
 	}
+	// From here on the Desktop acts, for WatchTakeover: waiting is part of acting.
+	d.ptr.begin()
+	defer d.ptr.end()
 	switch n.Type {
 	case Done, Fail, AskUser:
 		return nil
@@ -199,7 +209,7 @@ func (d *Desktop) drag(ctx context.Context, t timing, a Action) (err error) {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("drag stopped short of (%d, %d): %w", to.X, to.Y, err)
 		}
-		if err := d.b.move(p.X, p.Y); err != nil {
+		if err := d.move(p); err != nil {
 			return fmt.Errorf("drag to (%d, %d): %w", p.X, p.Y, err)
 		}
 		if err := sleep(ctx, t.dragStep); err != nil {
@@ -295,6 +305,19 @@ func (d *Desktop) typeText(ctx context.Context, t timing, a Action) error {
 	}
 	total := utf8.RuneCountInString(a.Text)
 	typed := 0
+	if d.shouldPaste(a.Text) {
+		// The clipboard path enters what it can; it leaves the rest to typing
+		// when pasting is not possible, or stops working part way.
+		if typed, err = d.pasteText(ctx, a.Text, total); err != nil {
+			return err
+		}
+		if typed == total {
+			return nil
+		}
+		if steps, err = typeSteps(string([]rune(a.Text)[typed:]), t.chunk); err != nil {
+			return &InvalidActionError{Action: a, Reason: err.Error()}
+		}
+	}
 	for _, s := range steps {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("typing stopped after %d of %d characters: %w", typed, total, err)
@@ -392,10 +415,19 @@ func (d *Desktop) moveTo(ctx context.Context, p image.Point) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := d.b.move(p.X, p.Y); err != nil {
+	if err := d.move(p); err != nil {
 		return fmt.Errorf("move the pointer to (%d, %d): %w", p.X, p.Y, err)
 	}
 	return nil
+}
+
+// move puts the pointer at p and records it, so that WatchTakeover never takes
+// the Desktop's own moves for the user's.
+func (d *Desktop) move(p image.Point) error {
+	d.ptr.moving(p)
+	err := d.b.move(p.X, p.Y)
+	d.ptr.moved(p, err == nil)
+	return err
 }
 
 // beforePress waits for the pointer to settle and, if the last press was moments

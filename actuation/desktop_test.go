@@ -60,9 +60,10 @@ func (f *fake) typeText(s string) error {
 	return f.record("type %s", s)
 }
 
-// fakeDesktop returns a Desktop on f with no pauses and typing in chunks of 4 runes.
+// fakeDesktop returns a Desktop on f with no pauses, typing in chunks of 4 runes
+// and never pasting (clipboard_test.go tests pasting with a fake clipboard).
 func fakeDesktop(f *fake) *Desktop {
-	return &Desktop{b: f, t: timing{chunk: 4}}
+	return &Desktop{b: f, t: timing{chunk: 4}, PasteThreshold: -1}
 }
 
 func dragCalls(from, to image.Point, button string) []string {

@@ -220,10 +220,18 @@ func shell(t *testing.T, title string) (d *xvfbtest.Display, desk *Desktop, dir 
 	return d, desk, dir, x, y, w, h
 }
 
+// keystrokes is a Desktop that types key by key, never pasting: the type tests
+// test typing; clipboard_x11_test.go tests pasting.
+var keystrokes = &Desktop{PasteThreshold: -1}
+
 func TestX11TypeUnicode(t *testing.T) {
-	_, desk, dir, _, _, _, _ := shell(t, "dh-type")
+	_, _, dir, _, _, _, _ := shell(t, "dh-type")
+	desk := keystrokes
 	lines := []string{
 		"héllo 你好 ✓ ümlaut €",
+		// More different characters than Xvfb has spare keycodes (19), cycling:
+		// a batch must not remap the keycode of a character it also types.
+		strings.Repeat("日本語のテキストを入力します。한국어 中文輸入 ", 3),
 		"emoji 😀🎉 and CJK 日本語のテキスト 한국어 Ελληνικά русский",
 		`ASCII ABC xyz_%&*(){}[]|~"<>?:@#$^+=/\` + "`!-,.;",
 	}
@@ -241,7 +249,8 @@ func TestX11TypeUnicode(t *testing.T) {
 // produces changes the keyboard map often, and each change makes the window manager
 // regrab its shortcuts: afterwards it must still manage new windows promptly.
 func TestX11TypeIntoGTK(t *testing.T) {
-	d, desk := x11Desktop(t)
+	d, _ := x11Desktop(t)
+	desk := keystrokes
 	xvfbtest.Need(t, "mousepad")
 	path := filepath.Join(t.TempDir(), "gtk.txt")
 	d.Launch(t, "env", "NO_AT_BRIDGE=1", "mousepad", path)
@@ -278,7 +287,8 @@ func TestX11TypeIntoGTK(t *testing.T) {
 // On a French keyboard digits need shift and many symbols need AltGr, which robotgo
 // does not know: those characters go through spare keycodes, and still arrive.
 func TestX11TypeFrenchLayout(t *testing.T) {
-	d, desk, dir, _, _, _, _ := shell(t, "dh-azerty")
+	d, _, dir, _, _, _, _ := shell(t, "dh-azerty")
+	desk := keystrokes
 	xvfbtest.Need(t, "setxkbmap")
 	d.Output(t, "setxkbmap", "fr")
 	t.Cleanup(func() { d.Command("setxkbmap", "us").Run() })
@@ -322,7 +332,8 @@ func TestX11Keys(t *testing.T) {
 }
 
 func TestX11TypeCancel(t *testing.T) {
-	d, desk := x11Desktop(t)
+	d, _ := x11Desktop(t)
+	desk := keystrokes
 	dir := t.TempDir()
 	out := filepath.Join(dir, "raw.txt")
 	_, x, y, w, h := terminal(t, d, "dh-cancel", 60, 60, dir, "sh", "-c", "stty raw -echo; exec cat > "+out)
@@ -545,46 +556,43 @@ func TestNoDisplay(t *testing.T) {
 	}
 }
 
-func BenchmarkTypeASCII(b *testing.B) {
-	d, desk := x11Desktop(b)
-	c := d.Command("xterm", "-title", "dh-bench", "-e", "sh", "-c", "stty raw -echo; exec cat > /dev/null")
+// BenchmarkType measures typing speed into a terminal running cat, keystroke by
+// keystroke and through the clipboard, for ASCII and for CJK text (200
+// characters each, one line without a newline).
+func BenchmarkType(b *testing.B) {
+	d, _ := x11Desktop(b)
+	c := d.Command("xterm", "-u8", "-title", "dh-bench", "-e", "sh", "-c", "stty raw -echo; exec cat > /dev/null")
+	c.Env = append(c.Env, "LC_ALL=C.UTF-8")
 	if err := c.Start(); err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { c.Process.Kill(); c.Wait() })
 	win := d.WaitWindow(b, "^dh-bench$", 10*time.Second)
 	x, y, w, h := d.Geometry(b, win)
-	do(b, desk, Action{Type: Click, X: Int(x + w/2), Y: Int(y + h/2)})
-	text := "The quick brown fox jumps over the lazy dog 0123456789, said Al."
-	ctx := context.Background()
-	b.ResetTimer()
-	for b.Loop() {
-		if err := desk.Do(ctx, Action{Type: TypeText, Text: text}); err != nil {
-			b.Fatal(err)
+	texts := []struct{ name, text string }{
+		{"ascii", strings.Repeat("The quick brown fox jumps over the lazy dog, 0123456789. ", 4)[:200]},
+		{"cjk", string([]rune(strings.Repeat("日本語のテキストを入力します。한국어 中文輸入 ", 10))[:200])},
+	}
+	for _, path := range []struct {
+		name      string
+		threshold int
+	}{{"keys", -1}, {"paste", 1}} {
+		desk := &Desktop{PasteThreshold: path.threshold}
+		do(b, desk, Action{Type: Click, X: Int(x + w/2), Y: Int(y + h/2)})
+		for _, tt := range texts {
+			b.Run(path.name+"/"+tt.name, func(b *testing.B) {
+				ctx := context.Background()
+				n := len([]rune(tt.text))
+				for b.Loop() {
+					if err := desk.Do(ctx, Action{Type: TypeText, Text: tt.text}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "chars/s")
+			})
 		}
+		desk.Close()
 	}
-	b.ReportMetric(float64(b.N*len(text))/b.Elapsed().Seconds(), "chars/s")
-}
-
-func BenchmarkTypeUnicode(b *testing.B) {
-	d, desk := x11Desktop(b)
-	c := d.Command("xterm", "-title", "dh-bench-u", "-e", "sh", "-c", "stty raw -echo; exec cat > /dev/null")
-	if err := c.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { c.Process.Kill(); c.Wait() })
-	win := d.WaitWindow(b, "^dh-bench-u$", 10*time.Second)
-	x, y, w, h := d.Geometry(b, win)
-	do(b, desk, Action{Type: Click, X: Int(x + w/2), Y: Int(y + h/2)})
-	text := "日本語のテキストを入力します。한국어 Ελληνικά ✓ 😀"
-	n := len([]rune(text))
-	ctx := context.Background()
-	for b.Loop() {
-		if err := desk.Do(ctx, Action{Type: TypeText, Text: text}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "chars/s")
 }
 
 // BenchmarkClick measures a click on the desktop background, from Do to return. It

@@ -12,7 +12,15 @@ import (
 	"github.com/go-vgo/robotgo"
 )
 
-func init() { newBackend = newRobot }
+func init() {
+	newBackend = newRobot
+	robotLocation = func() image.Point {
+		// Not under robotMu: on macOS, its only user (takeover_darwin.go),
+		// Location reads a fresh CGEvent and shares nothing with the other calls.
+		x, y := robotgo.Location()
+		return image.Pt(x, y)
+	}
+}
 
 // robotMu serialises robotgo calls across Desktops: robotgo keeps its X connection
 // and its settings in C and Go globals.

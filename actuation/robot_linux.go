@@ -211,23 +211,34 @@ func unicodeKeysym(r rune) xproto.Keysym {
 // those no key produces onto spare keycodes.
 func (x *x11) typeRunes(km *keymap, runes []rune) error {
 	for len(runes) > 0 {
-		// As many runes as the spare keycodes can hold at once.
+		// As many runes as the spare keycodes can hold at once. A spare keycode
+		// that already types one of them is kept: remapping it for another
+		// character of the same batch would leave this one without a key.
 		var need []xproto.Keysym
+		var keep []xproto.Keycode
 		n := 0
 		for ; n < len(runes); n++ {
 			sym := unicodeKeysym(runes[n])
-			if _, ok := km.find(sym, nil, true); ok || slices.Contains(need, sym) {
+			if slices.Contains(need, sym) {
 				continue
 			}
-			if len(need) == len(x.spare) {
+			kc, ok := km.find(sym, nil, true)
+			if ok && (!slices.Contains(x.spare, kc) || slices.Contains(keep, kc)) {
+				continue
+			}
+			if len(need)+len(keep) == len(x.spare) {
 				break
 			}
-			need = append(need, sym)
+			if ok {
+				keep = append(keep, kc)
+			} else {
+				need = append(need, sym)
+			}
 		}
 		if n == 0 {
 			return fmt.Errorf("type %q: the X keyboard map has no free keycode to map it on", runes[0])
 		}
-		if err := x.remap(km, need); err != nil {
+		if err := x.remap(km, need, keep); err != nil {
 			return fmt.Errorf("type %q: %w", string(runes[:n]), err)
 		}
 		for _, r := range runes[:n] {
@@ -254,14 +265,15 @@ func (x *x11) typeRunes(km *keymap, runes []rune) error {
 // regrab their shortcuts (openbox took 40 ms a change, and fell seconds behind when
 // robotgo-style typing changed the map for every character). The request rewrites
 // the keycodes between the spare ones with the symbols they have, read under a
-// server grab so that no other change can slip in between. km is updated.
-func (x *x11) remap(km *keymap, syms []xproto.Keysym) error {
+// server grab so that no other change can slip in between. The keycodes in keep
+// are left alone. km is updated.
+func (x *x11) remap(km *keymap, syms []xproto.Keysym, keep []xproto.Keycode) error {
 	if len(syms) == 0 {
 		return nil
 	}
 	var free []xproto.Keycode
 	for _, kc := range x.spare {
-		if x.free(km, kc) {
+		if x.free(km, kc) && !slices.Contains(keep, kc) {
 			free = append(free, kc)
 		}
 	}

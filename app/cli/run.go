@@ -31,7 +31,8 @@ type runOptions struct {
 	monitor     int
 	allowRemote bool
 	task        string
-	panicKey    actuation.PanicKey // from DESKHAND_PANIC_KEY
+	panicKey    actuation.PanicKey      // from DESKHAND_PANIC_KEY
+	stop        context.CancelCauseFunc // stops the run, with a cause that wraps planner.ErrStopped
 }
 
 func runCmd(ctx context.Context, args []string, stdio IO) int {
@@ -128,6 +129,7 @@ func runCmd(ctx context.Context, args []string, stdio IO) int {
 		fmt.Fprintf(stdio.Stderr, "deskhand: warning: the panic key is unavailable (%v); press Ctrl+C to stop\n", err)
 	}
 	o.panicKey = panicKey
+	o.stop = cancel
 
 	code, err := run(ctx, o, host.String(), api.NewClient(host, http.DefaultClient), stdio)
 	if err != nil {
@@ -222,6 +224,21 @@ func run(ctx context.Context, o runOptions, host string, client *api.Client, std
 		return ExitUsage, err
 	}
 	defer sess.Trace.Close()
+	if hands, ok := sess.Agent.Actuator.(*actuation.Desktop); ok {
+		defer hands.Close() // hands the clipboard it restored to a clipboard manager
+		// Moving the mouse while deskhand acts, or pushing it into the top-left
+		// corner, stops the run. With --yes nobody answers prompts between
+		// actions, so movement then counts too.
+		stopTakeover, err := actuation.WatchTakeover(ctx, hands, actuation.TakeoverOptions{BetweenActions: o.yes}, func(reason error) {
+			o.stop(fmt.Errorf("%w: %w", planner.ErrStopped, reason))
+		})
+		switch {
+		case err == nil:
+			defer stopTakeover()
+		case !errors.Is(err, actuation.ErrNoDisplay):
+			fmt.Fprintf(stdio.Stderr, "deskhand: warning: moving the mouse will not stop deskhand (%v); press Ctrl+C or %s to stop\n", err, o.panicKey)
+		}
+	}
 	fmt.Fprintf(stdio.Stderr, "deskhand: %s with %s (adapter %s); trace in %s\n", quoteTask(o.task), sess.Model.Name, sess.Agent.Adapter.Name(), sess.Trace.Dir)
 
 	printer := &progress{w: stdio.Stderr}
@@ -242,7 +259,8 @@ func run(ctx context.Context, o runOptions, host string, client *api.Client, std
 		fmt.Fprintln(stdio.Stdout, "done:", res.Text)
 		return ExitDone, nil
 	case planner.StatusStopped:
-		if cause := context.Cause(ctx); errors.Is(cause, planner.ErrPanicKey) {
+		if cause := context.Cause(ctx); errors.Is(cause, planner.ErrPanicKey) ||
+			errors.Is(cause, actuation.ErrTakeover) || errors.Is(cause, actuation.ErrFailsafe) {
 			return ExitStopped, cause
 		}
 		return ExitStopped, errors.New("stopped")
