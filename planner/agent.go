@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
+	"hash/maphash"
 	"strings"
 	"time"
 
@@ -19,7 +19,10 @@ const (
 	DefaultMaxSteps    = 30
 	DefaultSettle      = 3 * time.Second
 	DefaultKeepScreens = 3
-	DefaultNumCtx      = 16384
+	// DefaultNumCtx is the least context a run asks for (see NeededContext).
+	DefaultNumCtx    = 16384
+	DefaultMaxTime   = time.Hour
+	DefaultMaxErrors = 5
 )
 
 // ErrEmptyTask is returned for a task with no words in it.
@@ -43,19 +46,39 @@ type Agent struct {
 	Events EventSink
 	// Model is the Ollama model name.
 	Model string
+	// Info is what CheckModel found out about the model. Its capabilities decide
+	// the think flag, its context length caps num_ctx. The zero value means
+	// unknown: Think is sent as it is, and num_ctx is not capped.
+	Info ModelInfo
 	// Host is the Ollama address, used in error messages.
 	Host string
 	// MaxSteps caps the number of model replies; 0 means DefaultMaxSteps.
 	MaxSteps int
+	// MaxTime caps the run's wall time, time spent waiting for approvals
+	// included; 0 means DefaultMaxTime.
+	MaxTime time.Duration
+	// MaxErrors caps the errors in a row (replies not understood, server errors,
+	// actions refused as invalid) before the run stops; 0 means DefaultMaxErrors.
+	MaxErrors int
+	// Timeouts bound each request to the model; see Timeouts for the defaults.
+	Timeouts Timeouts
 	// Settle caps the wait for the screen to stop changing after acting; 0 means
 	// DefaultSettle.
 	Settle time.Duration
 	// KeepScreens is how many of the latest screenshots are re-sent; 0 means
 	// DefaultKeepScreens.
 	KeepScreens int
-	// NumCtx is the context length asked of Ollama; 0 means DefaultNumCtx.
+	// NumCtx is the context length asked of Ollama; 0 computes it with
+	// NeededContext.
 	NumCtx int
-	// Think asks a thinking model to think (nil leaves Ollama's default).
+	// NumPredict caps the tokens of one reply, thinking included; 0 means
+	// DefaultNumPredict.
+	NumPredict int
+	// KeepAlive is how long Ollama keeps the model loaded after each request, and
+	// so after the run; 0 means DefaultKeepAlive.
+	KeepAlive time.Duration
+	// Think is the user's choice for a model that can think; nil lets a model
+	// that can think do so. See run.thinking.
 	Think *bool
 }
 
@@ -69,11 +92,32 @@ func (a *Agent) Run(ctx context.Context, task string) (Result, error) {
 	if a.Screen == nil || a.Actuator == nil || a.Client == nil || a.Adapter == nil {
 		return Result{Status: StatusFailed}, errors.New("planner: agent needs a Screen, an Actuator, a Client and an Adapter")
 	}
-	r := &run{Agent: a, task: task, maxSteps: or(a.MaxSteps, DefaultMaxSteps)}
-	r.emit(Event{Kind: RunStarted, Task: task, Model: a.Model, Adapter: a.Adapter.Name()})
+	maxTime := or(a.MaxTime, DefaultMaxTime)
+	ctx, cancel := context.WithTimeoutCause(ctx, maxTime, ErrWallTime)
+	defer cancel()
+	r := &run{
+		Agent:      a,
+		task:       task,
+		maxSteps:   or(a.MaxSteps, DefaultMaxSteps),
+		maxErrors:  or(a.MaxErrors, DefaultMaxErrors),
+		keep:       or(a.KeepScreens, DefaultKeepScreens),
+		numPredict: or(a.NumPredict, DefaultNumPredict),
+		seed:       maphash.MakeSeed(),
+	}
+	// One options map for the whole run, the warm-up included: a change of runner
+	// options reloads the model and a change of sampling breaks reproducibility.
+	r.options = r.buildOptions()
+	r.think = r.thinking()
+	r.emit(Event{Kind: RunStarted, Task: task, Model: a.Model, Adapter: a.Adapter.Name(), NumCtx: r.numCtx(), Options: r.options})
 	res, err := r.loop(ctx)
-	if cause := context.Cause(ctx); ctx.Err() != nil && (errors.Is(cause, ErrStopped) || errors.Is(err, ErrStopped)) {
-		res.Status, err = StatusStopped, ErrStopped
+	if ctx.Err() != nil {
+		switch cause := context.Cause(ctx); {
+		case errors.Is(cause, ErrStopped) || errors.Is(err, ErrStopped):
+			res.Status, err = StatusStopped, ErrStopped
+		case errors.Is(cause, ErrWallTime):
+			res.Status = StatusLimit
+			err = fmt.Errorf("%w: the run took longer than %s", ErrWallTime, maxTime)
+		}
 	}
 	ev := Event{Kind: RunFinished, Status: res.Status, Text: res.Text, Step: res.Steps}
 	if err != nil {
@@ -85,12 +129,27 @@ func (a *Agent) Run(ctx context.Context, task string) (Result, error) {
 
 type run struct {
 	*Agent
-	task     string
-	maxSteps int
-	messages []api.Message
-	options  map[string]any
+	task       string
+	maxSteps   int
+	maxErrors  int
+	keep       int
+	numPredict int
+	messages   []api.Message
+	options    map[string]any
+	think      *bool
 	// recent holds the last actions that ran, oldest first, for Classify.
 	recent []actuation.Action
+
+	// cached is how many leading messages Ollama has in its prompt cache: those
+	// of the last request, less any changed since (trimImages).
+	cached   int
+	pace     pace // the model's speed so far, for the timeouts
+	textMode bool // fell back to the adapter's text format (TextFallback)
+	hadTools bool // the last request carried tools
+
+	faults   int // errors in a row
+	seed     maphash.Seed
+	attempts []attempt // the last steps that acted, for the loop check
 }
 
 func (r *run) emit(e Event) {
@@ -103,15 +162,23 @@ func (r *run) emit(e Event) {
 	r.Events(e)
 }
 
+// statusOf is how a run that ends with err ended.
+func statusOf(err error) Status {
+	switch {
+	case errors.Is(err, ErrStopped):
+		return StatusStopped
+	case errors.Is(err, ErrErrorLimit) || errors.Is(err, ErrStepLimit) || errors.Is(err, ErrWallTime):
+		return StatusLimit
+	case errors.As(err, new(*LoopError)):
+		return StatusAsked
+	}
+	return StatusFailed
+}
+
 func (r *run) loop(ctx context.Context) (Result, error) {
 	r.messages = r.Adapter.Start(r.task)
-	// One options map for the whole run: a change of runner options reloads the
-	// model and a change of sampling breaks reproducibility.
-	r.options = map[string]any{
-		"temperature": 0,
-		"seed":        42,
-		"num_ctx":     or(r.NumCtx, DefaultNumCtx),
-		"num_predict": 1024,
+	if err := r.warmUp(ctx); err != nil {
+		return Result{Status: statusOf(err)}, err
 	}
 	note := ""
 	for step := 1; ; step++ {
@@ -130,31 +197,46 @@ func (r *run) loop(ctx context.Context) (Result, error) {
 			return Result{Status: StatusFailed, Steps: step - 1}, fmt.Errorf("capture the screen: %w", err)
 		}
 		r.emit(Event{Kind: FrameCaptured, Step: step, Frame: &frame, Millis: map[string]float64{"capture": ms(time.Since(t0))}})
+		screen := r.screenHash(frame)
+		if err := r.checkLoop(screen); err != nil {
+			return Result{Status: StatusAsked, Steps: step - 1, Text: err.Error()}, err
+		}
+		if fs, ok := r.Adapter.(FrameStarter); ok && step == 1 {
+			r.messages = fs.StartFrame(r.task, frame)
+		}
 		r.messages = append(r.messages, r.Adapter.Observe(frame, note))
-		r.trimImages()
+		if changed := r.trimImages(); changed >= 0 {
+			r.cached = min(r.cached, changed)
+		}
 		note = ""
 
 		dec, err := r.decide(ctx, step, frame)
 		if err != nil {
-			return Result{Status: StatusFailed, Steps: step, Text: rawOf(err)}, err
+			return Result{Status: statusOf(err), Steps: step, Text: rawOf(err)}, err
 		}
 
+		var done []actuation.Action
 		for _, act := range dec.Actions {
 			if act.Terminal() {
 				return r.finish(step, act)
 			}
-			var done bool
-			note, done, err = r.act(ctx, step, frame, dec, act)
+			var quit bool
+			var did *actuation.Action
+			note, did, quit, err = r.act(ctx, step, frame, dec, act)
 			if err != nil {
-				return Result{Status: StatusFailed, Steps: step}, err
+				return Result{Status: statusOf(err), Steps: step}, err
 			}
-			if done {
+			if quit {
 				return Result{Status: StatusStopped, Steps: step, Text: "you quit at the approval prompt"}, ErrStopped
+			}
+			if did != nil {
+				done = append(done, *did)
 			}
 			if note != "" {
 				break // tell the model before it goes on with a stale plan
 			}
 		}
+		r.recordAttempt(screen, done)
 
 		t1 := time.Now()
 		if err := r.Screen.Settle(ctx, or(r.Settle, DefaultSettle)); err != nil {
@@ -179,12 +261,16 @@ func (r *run) finish(step int, act actuation.Action) (Result, error) {
 }
 
 // act validates, approves and performs one action. It returns a note for the model
-// when the action did not run as proposed, and quit when the user quit.
-func (r *run) act(ctx context.Context, step int, frame perception.Frame, dec Decision, act actuation.Action) (note string, quit bool, err error) {
+// when the action did not run as proposed, the action performed (nil if none), and
+// quit when the user quit.
+func (r *run) act(ctx context.Context, step int, frame perception.Frame, dec Decision, act actuation.Action) (note string, did *actuation.Action, quit bool, err error) {
 	act, verr := actuation.Normalize(act, frame.Bounds)
 	if verr != nil {
 		r.emit(Event{Kind: ActionRejected, Step: step, Action: &act, Error: verr.Error()})
-		return fmt.Sprintf("Your action %s was not performed: %v.", act.Type, verr), false, nil
+		if err := r.fault(verr.Error()); err != nil {
+			return "", nil, false, err
+		}
+		return fmt.Sprintf("Your action %s was not performed: %v.", act.Type, verr), nil, false, nil
 	}
 	// The risk is judged in code from the normalised action, the thought and what
 	// ran before; the policy that decides whether to ask is the user's.
@@ -194,15 +280,15 @@ func (r *run) act(ctx context.Context, step int, frame perception.Frame, dec Dec
 	auto := !r.Policy.NeedsApproval(risk)
 	if !auto {
 		if r.Approver == nil {
-			return "", false, errors.New("planner: no approver to ask before acting")
+			return "", nil, false, errors.New("planner: no approver to ask before acting")
 		}
 		var err error
 		ans, err = r.Approver.Approve(ctx, ApprovalRequest{Step: step, Action: act, Frame: frame, Thought: dec.Thought, Risk: risk})
 		if err != nil {
 			if ctx.Err() != nil {
-				return "", false, context.Cause(ctx)
+				return "", nil, false, context.Cause(ctx)
 			}
-			return "", false, fmt.Errorf("ask for approval: %w", err)
+			return "", nil, false, fmt.Errorf("ask for approval: %w", err)
 		}
 	}
 	switch ans.Verdict {
@@ -218,38 +304,42 @@ func (r *run) act(ctx context.Context, step int, frame perception.Frame, dec Dec
 		if ans.Reason != "" {
 			n += " They said: " + ans.Reason
 		}
-		return n, false, nil
+		return n, nil, false, nil
 	case Edit:
 		edited, verr := actuation.Normalize(ans.Action, frame.Bounds)
 		if verr != nil {
 			r.emit(Event{Kind: ActionRejected, Step: step, Action: &edited, Error: verr.Error()})
-			return fmt.Sprintf("The user's correction of your action was invalid: %v.", verr), false, nil
+			return fmt.Sprintf("The user's correction of your action was invalid: %v.", verr), nil, false, nil
 		}
 		r.emit(Event{Kind: ActionEdited, Step: step, Action: &edited})
 		act = edited
 	case Quit:
-		return "", true, nil
+		return "", nil, true, nil
 	default:
-		return "", false, fmt.Errorf("approver answered %q", ans.Verdict)
+		return "", nil, false, fmt.Errorf("approver answered %q", ans.Verdict)
 	}
 	t0 := time.Now()
 	if err := r.Actuator.Do(ctx, act); err != nil {
 		if ctx.Err() != nil {
-			return "", false, context.Cause(ctx)
+			return "", nil, false, context.Cause(ctx)
 		}
 		r.emit(Event{Kind: ActionFailed, Step: step, Action: &act, Error: err.Error()})
 		var inv *actuation.InvalidActionError
 		if errors.As(err, &inv) {
-			return fmt.Sprintf("Your action %s was not performed: %v.", act.Type, err), false, nil
+			if err := r.fault(err.Error()); err != nil {
+				return "", nil, false, err
+			}
+			return fmt.Sprintf("Your action %s was not performed: %v.", act.Type, err), nil, false, nil
 		}
-		return "", false, fmt.Errorf("step %d: %s: %w", step, act.Describe(), err)
+		return "", nil, false, fmt.Errorf("step %d: %s: %w", step, act.Describe(), err)
 	}
 	r.emit(Event{Kind: ActionExecuted, Step: step, Action: &act, Millis: map[string]float64{"act": ms(time.Since(t0))}})
 	r.remember(act)
+	r.faults = 0
 	if ans.Verdict == Edit {
-		return "The user corrected your action; it was performed as: " + act.Describe() + ".", false, nil
+		return "The user corrected your action; it was performed as: " + act.Describe() + ".", &act, false, nil
 	}
-	return "", false, nil
+	return "", &act, false, nil
 }
 
 // remember adds an action that ran to the short history Classify reads.
@@ -261,22 +351,33 @@ func (r *run) remember(act actuation.Action) {
 }
 
 // decide asks the model and parses its reply, re-asking once when the reply does
-// not parse and retrying twice on server errors.
+// not parse and retrying twice on server errors (with a corrective note when the
+// server could not read the reply). A failure of Ollama's tool calling switches
+// an adapter that has a text format to it (TextFallback).
 func (r *run) decide(ctx context.Context, step int, frame perception.Frame) (Decision, error) {
 	reasked, serverRetries := false, 0
 	for {
 		reply, err := r.ask(ctx, step)
 		if err != nil {
-			var se api.StatusError
-			if errors.As(err, &se) && se.StatusCode >= http.StatusInternalServerError && serverRetries < 2 && ctx.Err() == nil {
-				serverRetries++
-				r.emit(Event{Kind: ReplyRejected, Step: step, Error: err.Error()})
-				continue
-			}
 			if ctx.Err() != nil {
 				return Decision{}, context.Cause(ctx)
 			}
-			return Decision{}, classify(err, r.Host, r.Model)
+			switch {
+			case r.fallBack(err):
+				r.emit(Event{Kind: SwitchedToText, Step: step, Error: r.classify(err).Error()})
+			case retryable(err) && serverRetries < 2:
+				serverRetries++
+				r.emit(Event{Kind: ReplyRejected, Step: step, Error: err.Error()})
+				if unreadable(err) {
+					r.messages = append(r.messages, corrective(err))
+				}
+			default:
+				return Decision{}, r.classify(err)
+			}
+			if lerr := r.fault(err.Error()); lerr != nil {
+				return Decision{}, lerr
+			}
+			continue
 		}
 		dec, perr := r.Adapter.Parse(reply, frame)
 		if perr == nil {
@@ -291,6 +392,9 @@ func (r *run) decide(ctx context.Context, step int, frame perception.Frame) (Dec
 		r.emit(Event{Kind: ReplyRejected, Step: step, Text: raw, Error: perr.Error()})
 		if reasked {
 			return Decision{}, &UnparsableError{Raw: raw, Err: perr}
+		}
+		if lerr := r.fault(perr.Error()); lerr != nil {
+			return Decision{}, lerr
 		}
 		reasked = true
 		r.messages = append(r.messages,
@@ -316,32 +420,17 @@ func (r *run) history(reply api.Message) api.Message {
 
 // ask sends the conversation and collects the streamed reply.
 func (r *run) ask(ctx context.Context, step int) (api.Message, error) {
-	stream := true
-	off := false
-	req := &api.ChatRequest{
-		Model:     r.Model,
-		Messages:  r.messages,
-		Stream:    &stream,
-		Options:   r.options,
-		KeepAlive: &api.Duration{Duration: 30 * time.Minute},
-		// An over-long prompt must be an error, not a silently dropped system prompt.
-		Truncate: &off,
-		Shift:    &off,
+	req := r.request(r.messages)
+	images := 0
+	for _, m := range r.messages[min(r.cached, len(r.messages)):] {
+		images += len(m.Images)
 	}
-	if r.Think != nil {
-		req.Think = &api.ThinkValue{Value: *r.Think}
-	}
-	r.Adapter.Configure(req)
 	var reply api.Message
 	var content, thinking strings.Builder
 	var final api.ChatResponse
-	t0 := time.Now()
-	var first time.Duration
 	gotDone := false
-	err := r.Client.Chat(ctx, req, func(resp api.ChatResponse) error {
-		if first == 0 && (resp.Message.Content != "" || resp.Message.Thinking != "") {
-			first = time.Since(t0)
-		}
+	t0 := time.Now()
+	first, err := r.chat(ctx, req, images, func(resp api.ChatResponse) error {
 		if resp.Message.Thinking != "" {
 			thinking.WriteString(resp.Message.Thinking)
 			r.emit(Event{Kind: ThinkingDelta, Step: step, Thinking: resp.Message.Thinking})
@@ -367,33 +456,45 @@ func (r *run) ask(ctx context.Context, step int) (api.Message, error) {
 	if err != nil {
 		return api.Message{}, err
 	}
+	all := time.Since(t0)
+	r.pace.observe(first, all, images)
+	r.cached = len(req.Messages)
 	reply.Role = "assistant"
 	reply.Content, reply.Thinking = content.String(), thinking.String()
 	r.emit(Event{Kind: ModelReplied, Step: step, Text: reply.Content, Thinking: reply.Thinking,
 		PromptEvalCount: final.PromptEvalCount, EvalCount: final.EvalCount,
-		Millis: map[string]float64{"model": ms(time.Since(t0)), "first_token": ms(first),
+		Millis: map[string]float64{"model": ms(all), "first_token": ms(first),
 			"load": ms(final.LoadDuration), "prompt_eval": ms(final.PromptEvalDuration), "eval": ms(final.EvalDuration)}})
 	if final.DoneReason == "length" && reply.Content == "" && len(reply.ToolCalls) == 0 && reply.Thinking == "" {
-		return reply, errors.New("the model stopped at its output limit without answering")
+		// Asking again would give the same reply: the request is deterministic.
+		return reply, fmt.Errorf("%w (%d tokens)", errOutputLimit, r.numPredict)
 	}
 	return reply, nil
 }
 
-// trimImages keeps the newest KeepScreens screenshots and turns older ones into
-// text. It drops images in batches, not one per step, so the prompt prefix Ollama
-// has cached stays unchanged for several steps at a time.
-func (r *run) trimImages() {
-	keep := or(r.KeepScreens, DefaultKeepScreens)
+// errOutputLimit is a reply that used all of num_predict without an answer.
+var errOutputLimit = errors.New("the model reached its output limit without answering")
+
+// dropBatch is how many screenshots over KeepScreens a request may carry before
+// trimImages drops them all at once: the prompt prefix Ollama has cached then
+// changes once every dropBatch steps instead of at every step.
+const dropBatch = 3
+
+// trimImages keeps the newest screenshots and turns older ones into text once
+// there are dropBatch more than KeepScreens, so that the prompt prefix Ollama has
+// cached stays unchanged for several steps at a time. It returns the index of the
+// first message it changed, or -1.
+func (r *run) trimImages() int {
 	var idx []int
 	for i, m := range r.messages {
 		if len(m.Images) > 0 {
 			idx = append(idx, i)
 		}
 	}
-	if len(idx) <= keep+2 {
-		return
+	if len(idx) < r.keep+dropBatch {
+		return -1
 	}
-	for _, i := range idx[:len(idx)-keep] {
+	for _, i := range idx[:len(idx)-r.keep] {
 		m := r.messages[i]
 		m.Images = nil
 		if m.Content == "" {
@@ -401,6 +502,7 @@ func (r *run) trimImages() {
 		}
 		r.messages[i] = m
 	}
+	return idx[0]
 }
 
 // AskUserError means the model needs the user to go on.

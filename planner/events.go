@@ -12,13 +12,18 @@ type EventKind string
 
 // The events of a run, in the order they usually happen.
 const (
-	RunStarted     EventKind = "run_started"
-	StepStarted    EventKind = "step_started"
-	FrameCaptured  EventKind = "frame_captured"
-	ThinkingDelta  EventKind = "thinking_delta"
-	ContentDelta   EventKind = "content_delta"
-	ModelReplied   EventKind = "model_replied"
-	ReplyRejected  EventKind = "reply_rejected"
+	RunStarted    EventKind = "run_started"
+	ModelLoading  EventKind = "model_loading" // the warm-up: the UI can say "loading the model…"
+	ModelLoaded   EventKind = "model_loaded"  // with Millis["load"]
+	StepStarted   EventKind = "step_started"
+	FrameCaptured EventKind = "frame_captured"
+	ThinkingDelta EventKind = "thinking_delta"
+	ContentDelta  EventKind = "content_delta"
+	ModelReplied  EventKind = "model_replied"
+	ReplyRejected EventKind = "reply_rejected"
+	// SwitchedToText: the model's tool calls failed, so the run goes on with the
+	// adapter's text format (TextFallback); Error says why.
+	SwitchedToText EventKind = "switched_to_text"
 	Decided        EventKind = "decided"
 	ActionProposed EventKind = "action_proposed"
 	ActionApproved EventKind = "action_approved"
@@ -49,8 +54,13 @@ type Event struct {
 	Risk   *Risk  `json:"risk,omitempty"`
 	Status Status `json:"status,omitempty"`
 	Error  string `json:"error,omitempty"`
-	// Millis holds timings in milliseconds: capture, model, first_token, act, settle.
+	// Millis holds timings in milliseconds: capture, model, first_token, load,
+	// prompt_eval, eval, act, settle.
 	Millis map[string]float64 `json:"ms,omitempty"`
+	// NumCtx is the context length asked of Ollama, on RunStarted; Options holds
+	// every option sent with each request of the run.
+	NumCtx  int            `json:"num_ctx,omitempty"`
+	Options map[string]any `json:"options,omitempty"`
 	// PromptEvalCount and EvalCount are Ollama's token counts for the step's reply.
 	PromptEvalCount int `json:"prompt_eval_count,omitempty"`
 	EvalCount       int `json:"eval_count,omitempty"`

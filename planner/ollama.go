@@ -64,10 +64,10 @@ type NoModelError struct {
 
 func (e *NoModelError) Error() string {
 	if len(e.Vision) > 0 {
-		return fmt.Sprintf("none of your vision models (%s) has a deskhand adapter yet — import UI-TARS-1.5 (see README.md), or pass --model NAME --adapter uitars15 if one of them writes UI-TARS actions",
+		return fmt.Sprintf("none of your vision models (%s) can be driven by deskhand — pass --model NAME --adapter json to try one anyway, or install a GUI model with `ollama pull qwen3-vl:8b-instruct` (README.md, Models, lists others)",
 			strings.Join(e.Vision, ", "))
 	}
-	return "no vision model is installed in Ollama — import UI-TARS-1.5 (see README.md) or install one with `ollama pull NAME`, then pass it with --model"
+	return "no vision model is installed in Ollama — install one with `ollama pull qwen3-vl:8b-instruct` (README.md, Models, lists others), then pass it with --model"
 }
 
 // RemoteHostError refuses to send screenshots to another machine without consent.
@@ -139,16 +139,20 @@ type ModelInfo struct {
 	Capabilities []string
 	Architecture string
 	Family       string
+	// ContextLength is the context the model was trained for
+	// (model_info["<arch>.context_length"]); 0 when Ollama does not say.
+	ContextLength int
 }
 
 // Has reports whether the model has capability c ("vision", "tools", "thinking").
 func (m ModelInfo) Has(c string) bool { return slices.Contains(m.Capabilities, c) }
 
 // CheckModel checks that Ollama runs and that model is installed and can see. With
-// an empty model it picks the first installed vision model that usable accepts
-// (nil accepts any). Errors are *OllamaDownError, *ModelMissingError,
-// *NoVisionError or *NoModelError.
-func CheckModel(ctx context.Context, c ModelClient, host string, model string, usable func(ModelInfo) bool) (ModelInfo, error) {
+// an empty model it picks the first model rank returns: rank gets every installed
+// model and returns those deskhand can drive, best first (nil keeps the vision
+// models in Ollama's order). Errors are *OllamaDownError, *ModelMissingError,
+// *NoVisionError or *NoModelError, and name the usable models best first.
+func CheckModel(ctx context.Context, c ModelClient, host string, model string, rank func([]ModelInfo) []ModelInfo) (ModelInfo, error) {
 	if err := c.Heartbeat(ctx); err != nil {
 		return ModelInfo{}, classify(err, host, model)
 	}
@@ -157,6 +161,7 @@ func CheckModel(ctx context.Context, c ModelClient, host string, model string, u
 		return ModelInfo{}, classify(err, host, model)
 	}
 	var vision []string
+	var all, usable []ModelInfo
 	infos := map[string]ModelInfo{}
 	for _, m := range list.Models {
 		info, err := show(ctx, c, m.Name)
@@ -164,15 +169,22 @@ func CheckModel(ctx context.Context, c ModelClient, host string, model string, u
 			continue
 		}
 		infos[m.Name] = info
+		all = append(all, info)
 		if info.Has("vision") {
 			vision = append(vision, m.Name)
+			usable = append(usable, info)
 		}
 	}
+	if rank != nil {
+		usable = rank(all)
+	}
+	var names []string // best first, for the errors
+	for _, u := range usable {
+		names = append(names, u.Name)
+	}
 	if model == "" {
-		for _, name := range vision {
-			if usable == nil || usable(infos[name]) {
-				return infos[name], nil
-			}
+		if len(usable) > 0 {
+			return usable[0], nil
 		}
 		return ModelInfo{}, &NoModelError{Vision: vision}
 	}
@@ -181,13 +193,13 @@ func CheckModel(ctx context.Context, c ModelClient, host string, model string, u
 		if info, err = show(ctx, c, model); err != nil {
 			var se api.StatusError
 			if errors.As(err, &se) && se.StatusCode == http.StatusNotFound {
-				return ModelInfo{}, &ModelMissingError{Model: model, Installed: vision}
+				return ModelInfo{}, &ModelMissingError{Model: model, Installed: names}
 			}
 			return ModelInfo{}, classify(err, host, model)
 		}
 	}
 	if !info.Has("vision") {
-		return ModelInfo{}, &NoVisionError{Model: model, Installed: vision}
+		return ModelInfo{}, &NoVisionError{Model: model, Installed: names}
 	}
 	return info, nil
 }
@@ -203,8 +215,27 @@ func show(ctx context.Context, c ModelClient, name string) (ModelInfo, error) {
 	}
 	if a, ok := resp.ModelInfo["general.architecture"].(string); ok {
 		info.Architecture = a
+		info.ContextLength = intOf(resp.ModelInfo[a+".context_length"])
 	}
 	return info, nil
+}
+
+// intOf reads a model_info number: JSON decodes it as float64, a hand-built
+// response may hold any integer type.
+func intOf(v any) int {
+	switch n := v.(type) {
+	case float64:
+		return int(n)
+	case int:
+		return n
+	case int64:
+		return int(n)
+	case uint32:
+		return int(n)
+	case uint64:
+		return int(n)
+	}
+	return 0
 }
 
 // classify turns a transport or status error into one the user can act on.
@@ -220,6 +251,15 @@ func classify(err error, host, model string) error {
 		strings.Contains(se.ErrorMessage, "not found") {
 		return &ModelMissingError{Model: model}
 	}
+	if errors.As(err, &se) && se.StatusCode == http.StatusBadRequest && strings.Contains(se.ErrorMessage, "does not support") {
+		ce := &CapabilityError{Model: model, Message: se.ErrorMessage}
+		for _, c := range []string{"tools", "thinking", "chat"} {
+			if strings.HasSuffix(strings.TrimSpace(se.ErrorMessage), "does not support "+c) {
+				ce.Capability = c
+			}
+		}
+		return ce
+	}
 	var opErr *net.OpError
 	if errors.As(err, &opErr) && opErr.Op == "dial" {
 		return &OllamaDownError{Host: host, Err: err}
@@ -229,4 +269,89 @@ func classify(err error, host, model string) error {
 		return &OllamaDownError{Host: host, Err: err}
 	}
 	return fmt.Errorf("ollama at %s: %w", host, err)
+}
+
+// Puller is the part of *api.Client that downloads models.
+type Puller interface {
+	Pull(ctx context.Context, req *api.PullRequest, fn api.PullProgressFunc) error
+}
+
+// PullProgress is one step of a download, as Ollama reports it: "pulling
+// manifest", then "pulling <digest>" for each layer with its byte counts, then
+// "verifying sha256 digest", "writing manifest" and "success".
+type PullProgress struct {
+	Status    string `json:"status"`
+	Digest    string `json:"digest,omitempty"`
+	Total     int64  `json:"total,omitempty"`     // bytes of the layer being pulled
+	Completed int64  `json:"completed,omitempty"` // bytes of it done so far
+}
+
+// Fraction is how much of the current layer is done, from 0 to 1, or -1 when the
+// step has no size (the manifest, the checks).
+func (p PullProgress) Fraction() float64 {
+	if p.Total <= 0 {
+		return -1
+	}
+	return min(1, float64(p.Completed)/float64(p.Total))
+}
+
+// PullError means a model could not be downloaded.
+type PullError struct {
+	Model string
+	// Offline: the registry could not be reached. NotFound: the registry has no
+	// model of that name.
+	Offline, NotFound bool
+	Err               error
+}
+
+func (e *PullError) Error() string {
+	switch {
+	case e.Offline:
+		return fmt.Sprintf("could not download %s: this machine cannot reach the Ollama registry — connect to the internet and try again (a cancelled download resumes where it stopped)", e.Model)
+	case e.NotFound:
+		return fmt.Sprintf("could not download %s: the Ollama library has no model of that name — check the name and tag on https://ollama.com/library", e.Model)
+	}
+	return fmt.Sprintf("could not download %s: %v — try again (the download resumes), or run `ollama pull %s` to see Ollama's own messages", e.Model, e.Err, e.Model)
+}
+
+func (e *PullError) Unwrap() error { return e.Err }
+
+// Pull downloads model into Ollama, calling progress (if not nil) for every step
+// Ollama reports. It returns nil once Ollama reports success; the model is then
+// installed. Cancelling ctx stops the download, and a later Pull resumes it.
+// Errors are *OllamaDownError, *PullError, or ctx's cause.
+func Pull(ctx context.Context, c Puller, host, model string, progress func(PullProgress)) error {
+	done := false
+	err := c.Pull(ctx, &api.PullRequest{Model: model}, func(p api.ProgressResponse) error {
+		done = p.Status == "success"
+		if progress != nil {
+			progress(PullProgress{Status: p.Status, Digest: p.Digest, Total: p.Total, Completed: p.Completed})
+		}
+		return nil
+	})
+	switch {
+	case ctx.Err() != nil:
+		return context.Cause(ctx)
+	case err == nil && !done:
+		return &PullError{Model: model, Err: errors.New("the download ended before Ollama reported success")}
+	case err == nil:
+		return nil
+	}
+	if down := classify(err, host, ""); errors.As(down, new(*OllamaDownError)) {
+		return down
+	}
+	msg := err.Error()
+	var se api.StatusError
+	if errors.As(err, &se) {
+		msg = se.ErrorMessage
+	}
+	pe := &PullError{Model: model, Err: err}
+	switch {
+	case strings.Contains(msg, "file does not exist") || strings.Contains(msg, "not found"):
+		pe.NotFound = true
+	case strings.Contains(msg, "no such host") || strings.Contains(msg, "dial tcp") ||
+		strings.Contains(msg, "network is unreachable") || strings.Contains(msg, "i/o timeout"):
+		pe.Offline = true
+	}
+	return pe
 }

@@ -57,6 +57,37 @@ type Adapter interface {
 	Parse(reply api.Message, f perception.Frame) (Decision, error)
 }
 
+// The optional interfaces below let an adapter say more than Adapter does. The loop
+// checks for them with a type assertion; an adapter implements only those it needs.
+
+// TextFallback is an Adapter that can also work without Ollama's tool calling: the
+// prompt then describes the tools in text and Parse reads the calls from the reply's
+// content. The loop switches to it, for the rest of the run, when a request with
+// tools fails with "does not support tools" (HTTP 400) or with a server error
+// (HTTP 500: Ollama turns a malformed tool call into one, ollama/ollama#14492).
+// Switching back would change the prompt prefix again, so it never does.
+type TextFallback interface {
+	// ConfigureText sets what the family needs on a request without tools; it
+	// replaces Configure once the run has fallen back.
+	ConfigureText(req *api.ChatRequest)
+}
+
+// FrameStarter is an Adapter whose opening messages depend on the screen: the
+// Qwen2.5-VL computer-use prompt states the size of the image the model sees.
+// The loop calls StartFrame instead of Start once the first frame is captured,
+// before the first request, so the opening stays byte-stable for the run.
+type FrameStarter interface {
+	StartFrame(task string, f perception.Frame) []api.Message
+}
+
+// ImageTokenCounter is an Adapter whose model does not spend one token per
+// Grid.Factor² pixels on an image (e.g. Gemma 3: 256 tokens, whatever the size).
+// The loop sizes num_ctx with it instead of MaxImageTokens.
+type ImageTokenCounter interface {
+	// MaxImageTokens is the most prompt tokens one screenshot costs the model.
+	MaxImageTokens() int
+}
+
 // Decision is what the model decided in one reply.
 type Decision struct {
 	Thought string             `json:"thought,omitempty"`

@@ -20,20 +20,27 @@ import (
 	"github.com/deskhand/deskhand/perception"
 )
 
-// fakeScreen returns 1920x1080 frames sent as 1904x1064 images.
+// fakeScreen returns 1920x1080 frames sent as 1904x1064 images. Each capture's
+// bytes differ (the screen changes) unless static is set, which every capture
+// returns.
 type fakeScreen struct {
 	mu       sync.Mutex
 	captures int
 	settles  int
+	static   []byte
 }
 
 func (s *fakeScreen) Capture(ctx context.Context, g perception.Grid) (perception.Frame, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.captures++
+	data := s.static
+	if data == nil {
+		data = []byte{byte(s.captures), 'p', 'n', 'g'}
+	}
 	return perception.Frame{
 		Bounds: image.Rect(0, 0, 1920, 1080), Captured: image.Pt(1920, 1080), Scale: 1,
-		Image: g.Size(1920, 1080), Data: []byte{byte(s.captures), 'p', 'n', 'g'}, MIME: "image/png",
+		Image: g.Size(1920, 1080), Data: data, MIME: "image/png",
 	}, nil
 }
 
@@ -89,15 +96,28 @@ func (fakeAdapter) Parse(reply api.Message, f perception.Frame) (Decision, error
 }
 
 // scriptedChat replies with one scripted item per request: a reply text or an error.
+// A request without messages is a model load, answered at once like Ollama does
+// (done_reason "load"), recorded in loads and not in requests.
 type scriptedChat struct {
 	mu       sync.Mutex
 	replies  []any // string or error
 	requests []*api.ChatRequest
-	block    bool // block until ctx is done
+	loads    []*api.ChatRequest
+	block    bool  // block until ctx is done
+	loadErr  error // the answer to loads, if not nil
 }
 
 func (c *scriptedChat) Chat(ctx context.Context, req *api.ChatRequest, fn api.ChatResponseFunc) error {
 	c.mu.Lock()
+	if len(req.Messages) == 0 {
+		c.loads = append(c.loads, req)
+		err := c.loadErr
+		c.mu.Unlock()
+		if err != nil {
+			return err
+		}
+		return fn(api.ChatResponse{Message: api.Message{Role: "assistant"}, Done: true, DoneReason: "load"})
+	}
 	cp := *req
 	cp.Messages = append([]api.Message(nil), req.Messages...)
 	c.requests = append(c.requests, &cp)
@@ -446,6 +466,36 @@ func TestParseHost(t *testing.T) {
 		}
 		if u.String() != tt.want || IsLoopback(u) != tt.loopback {
 			t.Errorf("ParseHost(%q) = %s loopback %v, want %s loopback %v", tt.in, u, IsLoopback(u), tt.want, tt.loopback)
+		}
+	}
+}
+
+// frameStartAdapter opens with a system message naming the first frame's image
+// size, as the Qwen2.5-VL prompt does.
+type frameStartAdapter struct{ fakeAdapter }
+
+func (frameStartAdapter) StartFrame(task string, f perception.Frame) []api.Message {
+	return []api.Message{{Role: "system", Content: fmt.Sprintf("screen %dx%d", f.Image.X, f.Image.Y)}, {Role: "user", Content: task}}
+}
+
+// A FrameStarter's opening, built from the first frame, is what every request
+// starts with, byte for byte.
+func TestFrameStarter(t *testing.T) {
+	chat := &scriptedChat{replies: []any{`{"type":"click","x":952,"y":532}`, `{"type":"done","text":"ok"}`}}
+	a, _, _, _ := newAgent(chat, nil)
+	a.Adapter = frameStartAdapter{}
+	if _, err := a.Run(context.Background(), "do it"); err != nil {
+		t.Fatal(err)
+	}
+	if len(chat.requests) != 2 {
+		t.Fatalf("%d requests, want 2", len(chat.requests))
+	}
+	for i, req := range chat.requests {
+		if got := req.Messages[0].Content; got != "screen 1904x1064" {
+			t.Errorf("request %d opens with %q, want the first frame's size", i+1, got)
+		}
+		if got := req.Messages[1].Content; got != "do it" {
+			t.Errorf("request %d: second message %q, want the task", i+1, got)
 		}
 	}
 }

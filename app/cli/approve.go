@@ -198,6 +198,14 @@ func (p *progress) print(e planner.Event) {
 		fmt.Fprintf(p.w, "  did: %s\n", e.Action.Describe())
 	case planner.ActionFailed:
 		fmt.Fprintf(p.w, "  failed: %s: %s\n", e.Action.Describe(), e.Error)
+	case planner.ModelLoading:
+		fmt.Fprintf(p.w, "loading %s…\n", e.Model)
+	case planner.ModelLoaded:
+		if ms := e.Millis["load"]; ms >= 1000 {
+			fmt.Fprintf(p.w, "  loaded in %.1f s\n", ms/1000)
+		}
+	case planner.SwitchedToText:
+		fmt.Fprintf(p.w, "  the model's tool calls failed (%s); going on with its text format\n", e.Error)
 	case planner.RunFinished:
 		fmt.Fprintf(p.w, "finished after %d steps: %s\n", e.Step, e.Status)
 	}

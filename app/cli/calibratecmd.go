@@ -168,10 +168,7 @@ func runCalibration(ctx context.Context, o calibrateOptions, host string, client
 // where a run (Prepare) and a calibration choose them.
 func chooseModel(ctx context.Context, client *api.Client, host, model, adapterName string) (planner.ModelInfo, planner.Adapter, error) {
 	checkCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	info, err := planner.CheckModel(checkCtx, client, host, model, func(m planner.ModelInfo) bool {
-		_, err := models.Detect(m.Name, m.Architecture)
-		return adapterName != "" || err == nil
-	})
+	info, err := planner.CheckModel(checkCtx, client, host, model, models.Candidates)
 	cancel()
 	if err != nil {
 		if ctx.Err() != nil {
@@ -181,9 +178,11 @@ func chooseModel(ctx context.Context, client *api.Client, host, model, adapterNa
 	}
 	name := adapterName
 	if name == "" {
-		if name, err = models.Detect(info.Name, info.Architecture); err != nil {
+		c, err := models.Choose(models.FactsOf(info))
+		if err != nil {
 			return planner.ModelInfo{}, nil, err
 		}
+		name = c.Adapter
 	}
 	a, err := models.For(name)
 	if err != nil {

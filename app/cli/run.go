@@ -196,6 +196,7 @@ func Prepare(ctx context.Context, s Setup) (*Session, error) {
 			Client:   s.Client,
 			Adapter:  adapter,
 			Model:    info.Name,
+			Info:     info, // think flag and num_ctx cap (planner.NeededContext)
 			Host:     s.Host,
 			MaxSteps: s.MaxSteps,
 		},
@@ -265,6 +266,11 @@ func run(ctx context.Context, o runOptions, host string, client *api.Client, std
 		}
 		return ExitStopped, errors.New("stopped")
 	case planner.StatusAsked:
+		// An action that changed nothing three times (*planner.LoopError) also
+		// needs the user: exit 4, with deskhand's own sentence, not the model's.
+		if loop := (*planner.LoopError)(nil); errors.As(err, &loop) {
+			return ExitAsked, err
+		}
 		fmt.Fprintln(stdio.Stdout, "the model asks:", res.Text)
 		return ExitAsked, nil
 	}
