@@ -16,6 +16,7 @@ import (
 	_ "image/jpeg" // captures may be JPEG
 	"image/png"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/ollama/ollama/api"
@@ -333,22 +334,37 @@ func (c Config) ask(ctx context.Context, frame perception.Frame, t Target) (api.
 		Stream:   &stream,
 		Options: map[string]any{
 			"temperature": 0,
-			"seed":        42,
-			"num_ctx":     planner.DefaultNumCtx,
-			"num_predict": 1024,
+			"seed":        planner.Seed,
+			// The context a run would ask for, so a run after the calibration
+			// finds the model loaded as it needs it.
+			"num_ctx":     planner.NeededContext(c.Adapter, planner.DefaultKeepScreens, planner.DefaultMaxSteps, planner.DefaultNumPredict, 0),
+			"num_predict": planner.DefaultNumPredict,
 		},
-		KeepAlive: &api.Duration{Duration: 30 * time.Minute},
+		KeepAlive: &api.Duration{Duration: planner.DefaultKeepAlive},
 		Truncate:  &off,
 		Shift:     &off,
 	}
 	c.Adapter.Configure(req)
 	var reply api.Message
-	err := c.Client.Chat(ctx, req, func(r api.ChatResponse) error {
-		reply.Content += r.Message.Content
-		reply.Thinking += r.Message.Thinking
-		reply.ToolCalls = append(reply.ToolCalls, r.Message.ToolCalls...)
-		return nil
-	})
+	chat := func() error {
+		reply = api.Message{}
+		return c.Client.Chat(ctx, req, func(r api.ChatResponse) error {
+			reply.Content += r.Message.Content
+			reply.Thinking += r.Message.Thinking
+			reply.ToolCalls = append(reply.ToolCalls, r.Message.ToolCalls...)
+			return nil
+		})
+	}
+	err := chat()
+	// A server that fails on tool calls (ollama/ollama#14492) or refuses tools:
+	// ask again with the tool written into the prompt, as a run falls back.
+	var se api.StatusError
+	if tf, ok := c.Adapter.(planner.TextFallback); ok && len(req.Tools) > 0 && errors.As(err, &se) &&
+		(se.StatusCode >= 500 || strings.Contains(se.ErrorMessage, "does not support tools")) {
+		req.Messages = append(c.Adapter.Start(Instruction(t.Label)), c.Adapter.Observe(frame, ""))
+		tf.ConfigureText(req)
+		err = chat()
+	}
 	if err != nil {
 		return api.Message{}, fmt.Errorf("ask %s about target %d: %w", c.Model, t.Label, err)
 	}

@@ -35,6 +35,9 @@ type fakeClient struct {
 	m     *calibratetest.Model
 	reqs  []*api.ChatRequest
 	block bool // wait for the context to end instead of answering
+	// toolsFail answers every request that carries tools with HTTP 500, as
+	// Ollama does on a bad tool call (ollama/ollama#14492).
+	toolsFail bool
 }
 
 func (c *fakeClient) Chat(ctx context.Context, req *api.ChatRequest, fn api.ChatResponseFunc) error {
@@ -44,6 +47,9 @@ func (c *fakeClient) Chat(ctx context.Context, req *api.ChatRequest, fn api.Chat
 	if c.block {
 		<-ctx.Done()
 		return ctx.Err()
+	}
+	if c.toolsFail && len(req.Tools) > 0 {
+		return api.StatusError{StatusCode: 500, ErrorMessage: "error parsing tool call"}
 	}
 	r := c.m.Handle(req)
 	return fn(api.ChatResponse{Message: api.Message{Role: "assistant", Content: r.Content}, Done: true})
@@ -503,5 +509,31 @@ func BenchmarkRound(b *testing.B) {
 		if err != nil || !rep.OK() {
 			b.Fatal(err, rep.Diagnosis)
 		}
+	}
+}
+
+// A server that fails on tools: the calibration asks again with the tool in the
+// prompt, as a run falls back, and still measures the model.
+func TestToolsFallBackToText(t *testing.T) {
+	cfg, c := synthetic(t, "qwen3vl", &calibratetest.Model{Convention: perception.Relative1000, Format: qwenToolCall})
+	c.toolsFail = true
+	rep, err := calibrate.Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Diagnosis.Kind != calibrate.KindOK {
+		t.Errorf("diagnosis %s (%s), want ok", rep.Diagnosis.Kind, rep.Diagnosis.Summary)
+	}
+	var text int
+	for _, r := range c.reqs {
+		if len(r.Tools) == 0 {
+			text++
+			if !strings.Contains(r.Messages[0].Content, "<tools>") {
+				t.Errorf("a request without tools whose system message lacks the tool:\n%.300s", r.Messages[0].Content)
+			}
+		}
+	}
+	if text == 0 {
+		t.Error("no request fell back to text")
 	}
 }
