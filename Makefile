@@ -11,7 +11,7 @@ deps:
 	@bash .ci/deps
 
 build: deps
-	$(GO) build -o deskhand .
+	$(GO) build -trimpath -ldflags "-s -w" -o deskhand .
 
 run: build
 	./deskhand
@@ -19,8 +19,21 @@ run: build
 test: deps
 	npm ci --prefix models/testdata/uitars-parser --no-audit --no-fund --loglevel=error
 	$(GO) vet ./...
-	bash .ci/cross
+	CROSS_APP=1 bash .ci/cross
 	bash .ci/with-display $(GO) test -count=1 -timeout 30m ./...
 
 bench: deps
 	bash .ci/with-display $(GO) test -run '^$$' -bench . -benchtime 20x ./...
+
+# Packages for end users, written to dist/ (see .ci/package). package-darwin runs on
+# a Mac only; elsewhere it says what to run there.
+.PHONY: package-linux package-windows package-darwin
+
+package-linux:
+	bash .ci/package linux
+
+package-windows:
+	bash .ci/package windows
+
+package-darwin:
+	bash .ci/package darwin
