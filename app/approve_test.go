@@ -56,7 +56,7 @@ func clickReq() planner.ApprovalRequest {
 // The overlay's answers become the planner's verdicts; a point picked with Edit
 // moves the action there; the prompt carries the step, risk and thought.
 func TestApproverOverlayAnswers(t *testing.T) {
-	a := test.NewTempApp(t)
+	a := newLoopApp(t)
 	w := a.NewWindow("t")
 	for _, tc := range []struct {
 		answer overlay.Answer
@@ -91,7 +91,7 @@ func TestApproverOverlayAnswers(t *testing.T) {
 // The window's dialog answers too, and its answer takes the overlay away; a
 // stopped run ends both with its cause.
 func TestApproverDialogWinsAndStop(t *testing.T) {
-	a := test.NewTempApp(t)
+	a := newLoopApp(t)
 	w := a.NewWindow("t")
 	w.Resize(w.Canvas().Size().Max(w.Canvas().Size()))
 	f := newFakeOverlay(nil) // never answers
@@ -137,7 +137,7 @@ func TestApproverDialogWinsAndStop(t *testing.T) {
 // With no overlay the dialog asks alone; editing typed text in it returns the
 // new text.
 func TestApproverDialogEditsText(t *testing.T) {
-	a := test.NewTempApp(t)
+	a := newLoopApp(t)
 	w := a.NewWindow("t")
 	req := planner.ApprovalRequest{Step: 1, Action: actuation.Action{Type: actuation.TypeText, Text: "hello\n"}}
 	done := make(chan planner.Approval, 1)

@@ -148,6 +148,8 @@ type Setup struct {
 	Host      string
 	Client    *api.Client
 	PanicKey  actuation.PanicKey // the combination the agent may never press; zero: the default
+	// ImageFormat is the screenshots' encoding: "png" (the default) or "jpeg".
+	ImageFormat string
 	// Hide, if set, takes deskhand's own windows (the overlay) off the screen
 	// before each capture and returns the function that puts them back.
 	Hide func(context.Context) (restore func(), err error)
@@ -173,13 +175,14 @@ func Prepare(ctx context.Context, s Setup) (*Session, error) {
 		return nil, err
 	}
 	screen.Hide = s.Hide
+	screen.Format = s.ImageFormat
 	hands, err := newHands(s.PanicKey)
 	if err != nil {
 		return nil, err
 	}
 	root := s.TraceRoot
 	if root == "" {
-		if root, err = defaultTraceRoot(); err != nil {
+		if root, err = DefaultTraceRoot(); err != nil {
 			return nil, err
 		}
 	}
@@ -201,6 +204,30 @@ func Prepare(ctx context.Context, s Setup) (*Session, error) {
 			MaxSteps: s.MaxSteps,
 		},
 	}, nil
+}
+
+// WatchHands makes the user's mouse stop the run: moving it while deskhand acts
+// (or, with betweenActions, at any time), or pushing it into the top-left corner,
+// calls stop with a cause wrapping planner.ErrStopped (exit status 3). release
+// stops watching and hands the clipboard deskhand restored to a clipboard
+// manager; call it when the run ends, also after an error. The error, when not
+// nil, says why the mouse cannot stop the run (no display is not an error:
+// Prepare has said so already).
+func (s *Session) WatchHands(ctx context.Context, betweenActions bool, stop context.CancelCauseFunc) (release func(), err error) {
+	hands, ok := s.Agent.Actuator.(*actuation.Desktop)
+	if !ok {
+		return func() {}, nil
+	}
+	stopWatch, err := actuation.WatchTakeover(ctx, hands, actuation.TakeoverOptions{BetweenActions: betweenActions}, func(reason error) {
+		stop(fmt.Errorf("%w: %w", planner.ErrStopped, reason))
+	})
+	if err != nil {
+		if errors.Is(err, actuation.ErrNoDisplay) {
+			err = nil
+		}
+		return func() { hands.Close() }, err
+	}
+	return func() { stopWatch(); hands.Close() }, nil
 }
 
 // Run runs task, recording every event in the trace before handing it to sink.
@@ -225,20 +252,12 @@ func run(ctx context.Context, o runOptions, host string, client *api.Client, std
 		return ExitUsage, err
 	}
 	defer sess.Trace.Close()
-	if hands, ok := sess.Agent.Actuator.(*actuation.Desktop); ok {
-		defer hands.Close() // hands the clipboard it restored to a clipboard manager
-		// Moving the mouse while deskhand acts, or pushing it into the top-left
-		// corner, stops the run. With --yes nobody answers prompts between
-		// actions, so movement then counts too.
-		stopTakeover, err := actuation.WatchTakeover(ctx, hands, actuation.TakeoverOptions{BetweenActions: o.yes}, func(reason error) {
-			o.stop(fmt.Errorf("%w: %w", planner.ErrStopped, reason))
-		})
-		switch {
-		case err == nil:
-			defer stopTakeover()
-		case !errors.Is(err, actuation.ErrNoDisplay):
-			fmt.Fprintf(stdio.Stderr, "deskhand: warning: moving the mouse will not stop deskhand (%v); press Ctrl+C or %s to stop\n", err, o.panicKey)
-		}
+	// With --yes nobody answers prompts between actions, so mouse movement then
+	// stops the run too.
+	release, err := sess.WatchHands(ctx, o.yes, o.stop)
+	defer release()
+	if err != nil {
+		fmt.Fprintf(stdio.Stderr, "deskhand: warning: moving the mouse will not stop deskhand (%v); press Ctrl+C or %s to stop\n", err, o.panicKey)
 	}
 	fmt.Fprintf(stdio.Stderr, "deskhand: %s with %s (adapter %s); trace in %s\n", quoteTask(o.task), sess.Model.Name, sess.Agent.Adapter.Name(), sess.Trace.Dir)
 
@@ -280,8 +299,9 @@ func run(ctx context.Context, o runOptions, host string, client *api.Client, std
 	return ExitFailed, err
 }
 
-// defaultTraceRoot is the per-user data folder for traces.
-func defaultTraceRoot() (string, error) {
+// DefaultTraceRoot is the per-user data folder for traces, where runs from the
+// terminal and the app are recorded and the app's past runs are listed.
+func DefaultTraceRoot() (string, error) {
 	if runtime.GOOS == "linux" || runtime.GOOS == "freebsd" {
 		if d := os.Getenv("XDG_DATA_HOME"); d != "" {
 			return filepath.Join(d, "deskhand", "traces"), nil
