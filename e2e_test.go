@@ -692,17 +692,7 @@ func TestTerminalApproval(t *testing.T) {
 		ollamatest.Reply{Content: fmt.Sprintf("Thought: I write a file.\nAction: type(content='echo no > %s\\n')", out)},
 		ollamatest.Reply{Content: "Thought: The user said no; I stop.\nAction: finished(content='stopped as asked')"},
 	)
-	cmd := exec.Command("script", "-qefc", deskhandBin(t)+" run --trace "+t.TempDir()+" 'click the middle'", "/dev/null")
-	cmd.Env = baseEnv(d, []string{"OLLAMA_HOST=" + srv.URL})
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var outb syncBuffer
-	cmd.Stdout, cmd.Stderr = &outb, &outb
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, stdin, outb := startOnPTY(t, d, srv, "run --trace "+t.TempDir()+" 'click the middle'")
 	answer := func(prompts int, line string) {
 		t.Helper()
 		deadline := time.Now().Add(20 * time.Second)
@@ -722,8 +712,7 @@ func TestTerminalApproval(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	io.WriteString(stdin, "not this file\n")
-	err = cmd.Wait()
-	if err != nil {
+	if err := cmd.Wait(); err != nil {
 		t.Fatalf("deskhand: %v\n%s", err, outb.String())
 	}
 	text := outb.String()
@@ -763,17 +752,7 @@ func TestConfirmHighOnly(t *testing.T) {
 		ollamatest.Reply{Content: fmt.Sprintf("Thought: I write a file.\nAction: type(content='rm -f /tmp/x; echo no > %s\\n')", out)},
 		ollamatest.Reply{Content: "Thought: The user said no; I stop.\nAction: finished(content='stopped as asked')"},
 	)
-	cmd := exec.Command("script", "-qefc", deskhandBin(t)+" run --confirm high --trace "+t.TempDir()+" 'click the middle'", "/dev/null")
-	cmd.Env = baseEnv(d, []string{"OLLAMA_HOST=" + srv.URL})
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var outb syncBuffer
-	cmd.Stdout, cmd.Stderr = &outb, &outb
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, stdin, outb := startOnPTY(t, d, srv, "run --confirm high --trace "+t.TempDir()+" 'click the middle'")
 	const prompt = "[y]es / [n]o (skip) / [e]dit / [q]uit"
 	deadline := time.Now().Add(20 * time.Second)
 	for !strings.Contains(outb.String(), prompt) {
@@ -808,4 +787,24 @@ func TestConfirmHighOnly(t *testing.T) {
 	if _, err := os.Stat(out); err == nil {
 		t.Error("the skipped command ran")
 	}
+}
+
+// startOnPTY starts deskhand with args (shell words) on a real pseudo-terminal
+// (util-linux script), as a person runs it, talking to srv; its output, echo
+// included, collects in the buffer.
+func startOnPTY(t *testing.T, d *xvfbtest.Display, srv *ollamatest.Server, args string) (*exec.Cmd, io.WriteCloser, *syncBuffer) {
+	t.Helper()
+	cmd := exec.Command("script", "-qefc", deskhandBin(t)+" "+args, "/dev/null")
+	cmd.Env = baseEnv(d, []string{"OLLAMA_HOST=" + srv.URL})
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	outb := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = outb, outb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	return cmd, stdin, outb
 }

@@ -7,7 +7,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -92,13 +91,9 @@ type incrSend struct {
 const incrStale = 10 * time.Second
 
 func openX11Clipboard() (clipboard, error) {
-	name := os.Getenv("DISPLAY")
-	if name == "" {
-		return nil, fmt.Errorf("%w: DISPLAY is not set", ErrNoDisplay)
-	}
-	c, err := xgb.NewConnDisplay(name)
+	c, err := dialX11()
 	if err != nil {
-		return nil, fmt.Errorf("%w: cannot connect to the X display %s: %v", ErrNoDisplay, name, err)
+		return nil, err
 	}
 	x, err := newX11Clipboard(c)
 	if err != nil {

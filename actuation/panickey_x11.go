@@ -5,7 +5,6 @@ package actuation
 import (
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"sync"
 
@@ -46,13 +45,9 @@ func keysymOf(k string) (xproto.Keysym, bool) {
 }
 
 func watchPanicKey(p PanicKey, onPress func()) (panicWatcher, error) {
-	name := os.Getenv("DISPLAY")
-	if name == "" {
-		return nil, fmt.Errorf("%w: DISPLAY is not set", ErrNoDisplay)
-	}
-	c, err := xgb.NewConnDisplay(name)
+	c, err := dialX11()
 	if err != nil {
-		return nil, fmt.Errorf("%w: cannot connect to the X display %s: %v", ErrNoDisplay, name, err)
+		return nil, err
 	}
 	w := &x11Watcher{conn: c, done: make(chan struct{})}
 	grabs, err := grabPanicKey(c, p)

@@ -48,14 +48,11 @@ const (
 )
 
 func openPlatform() (platform, error) {
-	name := os.Getenv("DISPLAY")
-	if name == "" {
-		return nil, fmt.Errorf("%w: DISPLAY is not set; run deskhand inside your X11 desktop session, or set DISPLAY (for example DISPLAY=:0) and XAUTHORITY", ErrNoDisplay)
-	}
-	c, err := xgb.NewConnDisplay(name)
+	c, err := dialX11()
 	if err != nil {
-		return nil, fmt.Errorf("%w: cannot connect to the X display %s: %v; check DISPLAY and XAUTHORITY (on Wayland, deskhand needs an X11 session)", ErrNoDisplay, name, err)
+		return nil, err
 	}
+	name := os.Getenv("DISPLAY")
 	if err := xtest.Init(c); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("%w: the X display %s lacks the XTEST extension that deskhand sends input with: %v", ErrNoDisplay, name, err)

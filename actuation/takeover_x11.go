@@ -5,7 +5,6 @@ package actuation
 import (
 	"fmt"
 	"image"
-	"os"
 
 	"github.com/jezek/xgb"
 	"github.com/jezek/xgb/xproto"
@@ -19,13 +18,9 @@ type x11Pointer struct {
 }
 
 func openPointer() (pointerSource, error) {
-	name := os.Getenv("DISPLAY")
-	if name == "" {
-		return nil, fmt.Errorf("%w: DISPLAY is not set", ErrNoDisplay)
-	}
-	c, err := xgb.NewConnDisplay(name)
+	c, err := dialX11()
 	if err != nil {
-		return nil, fmt.Errorf("%w: cannot connect to the X display %s: %v", ErrNoDisplay, name, err)
+		return nil, err
 	}
 	go func() {
 		// X sends MappingNotify to every client when the keyboard map changes,
