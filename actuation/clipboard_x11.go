@@ -577,35 +577,11 @@ func (x *x11Clipboard) textItems(s string) []selItem {
 // focus returns the X client of the focused window and whether that window is a
 // terminal. ok is false when no window has the focus.
 func (x *x11Clipboard) focus() (client uint32, terminal, ok bool) {
-	f, err := xproto.GetInputFocus(x.conn).Reply()
-	if err != nil {
+	w, win, ok := x11Focus(x.conn)
+	if !ok {
 		return 0, false, false
 	}
-	w := f.Focus
-	root := xproto.Setup(x.conn).DefaultScreen(x.conn).Root
-	if w == xproto.WindowNone || w == xproto.InputFocusPointerRoot || w == root {
-		r, err := xproto.GetProperty(x.conn, false, root, x.a.netActive, xproto.AtomWindow, 0, 1).Reply()
-		if err != nil || len(r.Value) < 4 {
-			return 0, false, false
-		}
-		if w = xproto.Window(binary.LittleEndian.Uint32(r.Value)); w == xproto.WindowNone {
-			return 0, false, false
-		}
-	}
-	client = uint32(w) &^ x.idMask
-	// WM_CLASS is on the top-level window; the focus may be on a child.
-	for range 16 {
-		r, err := xproto.GetProperty(x.conn, false, w, xproto.AtomWmClass, xproto.AtomString, 0, 256).Reply()
-		if err == nil && len(r.Value) > 0 {
-			return client, isTerminal(strings.Split(strings.TrimRight(string(r.Value), "\x00"), "\x00")...), true
-		}
-		t, err := xproto.QueryTree(x.conn, w).Reply()
-		if err != nil || t.Parent == xproto.WindowNone || t.Parent == t.Root {
-			break
-		}
-		w = t.Parent
-	}
-	return client, false, true
+	return uint32(w) &^ x.idMask, isTerminal(win.Class...), true
 }
 
 // hold saves CLIPBOARD now, and PRIMARY when a paste into a terminal first needs it.

@@ -274,7 +274,13 @@ func (r *run) act(ctx context.Context, step int, frame perception.Frame, dec Dec
 	}
 	// The risk is judged in code from the normalised action, the thought and what
 	// ran before; the policy that decides whether to ask is the user's.
-	risk := Classify(act, RiskContext{Thought: dec.Thought, Recent: r.recent})
+	rc := RiskContext{Thought: dec.Thought, Recent: r.recent}
+	if f, ok := r.Actuator.(FocusReader); ok && (act.Type == actuation.TypeText || act.Type == actuation.Key) {
+		if w, err := f.Focused(ctx); err == nil {
+			rc.Window = &w
+		}
+	}
+	risk := Classify(act, rc)
 	r.emit(Event{Kind: ActionProposed, Step: step, Action: &act, Risk: &risk})
 	ans := Approval{Verdict: Approve}
 	auto := !r.Policy.NeedsApproval(risk)
@@ -334,7 +340,13 @@ func (r *run) act(ctx context.Context, step int, frame perception.Frame, dec Dec
 		return "", nil, false, fmt.Errorf("step %d: %s: %w", step, act.Describe(), err)
 	}
 	r.emit(Event{Kind: ActionExecuted, Step: step, Action: &act, Millis: map[string]float64{"act": ms(time.Since(t0))}})
-	r.remember(act)
+	// The risk of the next action may hang on why this one was done (a click
+	// into the password field makes the typing after it high risk).
+	done := act
+	if done.Thought == "" {
+		done.Thought = dec.Thought
+	}
+	r.remember(done)
 	r.faults = 0
 	if ans.Verdict == Edit {
 		return "The user corrected your action; it was performed as: " + act.Describe() + ".", &act, false, nil

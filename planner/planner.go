@@ -30,6 +30,13 @@ type Actuator interface {
 	Do(ctx context.Context, a actuation.Action) error
 }
 
+// FocusReader is an Actuator that can say which window has the keyboard focus.
+// Before text is typed the loop asks it, so typing into a password prompt is
+// classed high risk (*actuation.Desktop is one on X11).
+type FocusReader interface {
+	Focused(ctx context.Context) (actuation.Window, error)
+}
+
 // ChatClient is the part of *api.Client the planner uses.
 type ChatClient interface {
 	Chat(ctx context.Context, req *api.ChatRequest, fn api.ChatResponseFunc) error

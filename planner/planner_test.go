@@ -499,3 +499,46 @@ func TestFrameStarter(t *testing.T) {
 		}
 	}
 }
+
+// focusHands is hands that can say which window has the focus.
+type focusHands struct {
+	fakeHands
+	w     actuation.Window
+	asked int
+}
+
+func (h *focusHands) Focused(ctx context.Context) (actuation.Window, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.asked++
+	return h.w, nil
+}
+
+// Before typing, the loop asks the actuator which window has the focus: typing
+// into a password prompt is high risk even when the model's words do not say so.
+func TestTypingIntoPasswordWindowIsHighRisk(t *testing.T) {
+	for _, tc := range []struct {
+		w    actuation.Window
+		want RiskLevel
+	}{
+		{actuation.Window{Class: []string{"pinentry-gnome3"}, Title: "Passphrase"}, RiskHigh},
+		{actuation.Window{Class: []string{"mousepad"}, Title: "notes.txt - Mousepad"}, RiskMedium},
+	} {
+		chat := &scriptedChat{replies: []any{`{"type":"type","text":"hunter2"}`, `{"type":"done","text":"ok"}`}}
+		a, _, _, events := newAgent(chat, nil)
+		hands := &focusHands{w: tc.w}
+		a.Actuator = hands
+		if _, err := a.Run(context.Background(), "unlock it"); err != nil {
+			t.Fatal(err)
+		}
+		var got RiskLevel
+		for _, e := range *events {
+			if e.Kind == ActionProposed && e.Risk != nil {
+				got = e.Risk.Level
+			}
+		}
+		if got != tc.want || hands.asked == 0 {
+			t.Errorf("%v: risk %q (focus asked %d times), want %q", tc.w, got, hands.asked, tc.want)
+		}
+	}
+}

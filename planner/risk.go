@@ -54,10 +54,56 @@ type RiskContext struct {
 	Thought string
 	// Recent holds the last actions that ran in this run, oldest first.
 	Recent []actuation.Action
-	// PasswordField says the focused field looks like a password field. Nothing sets
-	// it yet; reading it off the screen comes with perception.
+	// PasswordField says the focused field looks like a password field. Classify
+	// also infers it from Window and from the click that chose the field.
 	PasswordField bool
+	// Window is the window that has the keyboard focus, when the actuator can say
+	// (FocusReader): a password prompt's class or title marks typing into it.
+	Window *actuation.Window
 }
+
+// passwordWindow matches the title of a window that asks for a secret: sudo and
+// polkit prompts, keyring and SSH passphrase dialogs, login pages named so.
+var passwordWindow = regexp.MustCompile(`\b(password|passwort|mot de passe|contraseña|passcode|passphrase|pin|authenticat(e|ion)|unlock|keyring|log ?in|sign ?in|credentials?|sudo)\b`)
+
+// passwordClasses are window classes (lower case) of programs that only ask
+// for secrets.
+var passwordClasses = []string{"pinentry", "pinentry-gtk-2", "pinentry-gnome3", "pinentry-qt", "gcr-prompter",
+	"polkit-gnome-authentication-agent-1", "polkit-kde-authentication-agent-1", "lxpolkit", "ssh-askpass",
+	"x11-ssh-askpass", "ksshaskpass", "gnome-ssh-askpass", "kwalletd5", "kwalletd6", "keepassxc", "1password", "bitwarden"}
+
+// LooksLikePassword reports whether typing into w types a secret: its class is a
+// password prompt's, or its title asks for one.
+func LooksLikePassword(w actuation.Window) bool {
+	for _, c := range w.Class {
+		c = strings.ToLower(c)
+		for _, p := range passwordClasses {
+			if c == p || strings.HasPrefix(c, "pinentry") {
+				return true
+			}
+		}
+	}
+	return passwordWindow.MatchString(strings.ToLower(fold(w.Title)))
+}
+
+// passwordContext reports whether ctx says the text goes into a password field:
+// set by the caller, the focused window, or the click that chose the field (the
+// last action before typing, whose thought names a password).
+func passwordContext(ctx RiskContext) bool {
+	if ctx.PasswordField || (ctx.Window != nil && LooksLikePassword(*ctx.Window)) {
+		return true
+	}
+	if n := len(ctx.Recent); n > 0 {
+		last := ctx.Recent[n-1]
+		if last.Type == actuation.Click && passwordThought.MatchString(strings.ToLower(fold(last.Thought))) {
+			return true
+		}
+	}
+	return false
+}
+
+// passwordThought is the thought of a click into a password field.
+var passwordThought = regexp.MustCompile(`\b(password|passcode|passphrase|pin)\b`)
 
 // recentActions is how many executed actions the agent keeps for RiskContext.
 const recentActions = 8
@@ -150,7 +196,7 @@ func typeRisks(a actuation.Action, ctx RiskContext) []string {
 	for _, s := range shellRisks(text) {
 		r = append(r, "types a shell command with `"+s+"`")
 	}
-	if ctx.PasswordField && body != "" {
+	if passwordContext(ctx) && body != "" {
 		r = append(r, "types into what looks like a password field")
 	}
 	if strings.ContainsAny(text, "\r\n") {
@@ -229,7 +275,7 @@ func keyRisks(a actuation.Action, ctx RiskContext) []string {
 			r = append(r, "cuts everything selected with select-all")
 		}
 	}
-	if ctx.PasswordField && len(keys) == 1 && len([]rune(keys[0])) == 1 {
+	if passwordContext(ctx) && len(keys) == 1 && len([]rune(keys[0])) == 1 {
 		r = append(r, "types into what looks like a password field")
 	}
 	return r

@@ -19,6 +19,29 @@ func clickAt(x, y int) actuation.Action {
 }
 func hist(a ...actuation.Action) []actuation.Action { return a }
 
+func withThought(a actuation.Action, t string) actuation.Action { a.Thought = t; return a }
+
+func TestLooksLikePassword(t *testing.T) {
+	for _, tc := range []struct {
+		w    actuation.Window
+		want bool
+	}{
+		{actuation.Window{Class: []string{"pinentry"}}, true},
+		{actuation.Window{Class: []string{"pinentry-qt", "Pinentry-qt"}}, true},
+		{actuation.Window{Class: []string{"gcr-prompter"}, Title: "Unlock Keyring"}, true},
+		{actuation.Window{Class: []string{"xterm"}, Title: "[sudo] password for ana"}, true},
+		{actuation.Window{Title: "Mot de passe"}, true},
+		{actuation.Window{Title: "Log in to your bank"}, true},
+		{actuation.Window{Class: []string{"xterm"}, Title: "ana@laptop: ~"}, false},
+		{actuation.Window{Class: []string{"mousepad"}, Title: "spinning.txt - Mousepad"}, false},
+		{actuation.Window{}, false},
+	} {
+		if got := LooksLikePassword(tc.w); got != tc.want {
+			t.Errorf("LooksLikePassword(%+v) = %v, want %v", tc.w, got, tc.want)
+		}
+	}
+}
+
 func TestClassify(t *testing.T) {
 	move := actuation.Action{Type: actuation.Move, X: actuation.Int(1), Y: actuation.Int(1)}
 	wait := actuation.Action{Type: actuation.Wait, Seconds: 1}
@@ -110,6 +133,14 @@ func TestClassify(t *testing.T) {
 		// High: password fields.
 		{"type into a password field", typed("hunter2"), RiskContext{PasswordField: true}, RiskHigh, "password field"},
 		{"key into a password field", key("a"), RiskContext{PasswordField: true}, RiskHigh, "password field"},
+		{"type into pinentry", typed("hunter2"), RiskContext{Window: &actuation.Window{Class: []string{"pinentry-gtk-2", "Pinentry-gtk-2"}}}, RiskHigh, "password field"},
+		{"type into a polkit prompt", typed("hunter2"), RiskContext{Window: &actuation.Window{Class: []string{"polkit-gnome-authentication-agent-1"}, Title: "Authenticate"}}, RiskHigh, "password field"},
+		{"type into a window titled Password", typed("hunter2"), RiskContext{Window: &actuation.Window{Class: []string{"firefox"}, Title: "Enter password - Mozilla Firefox"}}, RiskHigh, "password field"},
+		{"type into a sign-in page", typed("me@example.com"), RiskContext{Window: &actuation.Window{Class: []string{"chromium"}, Title: "Sign in – Google Accounts"}}, RiskHigh, "password field"},
+		{"type into an ordinary editor", typed("hello"), RiskContext{Window: &actuation.Window{Class: []string{"mousepad"}, Title: "notes.txt - Mousepad"}}, RiskMedium, ""},
+		{"type after clicking the password field", typed("hunter2"), RiskContext{Recent: hist(withThought(clickAt(5, 5), "I click the Password field"))}, RiskHigh, "password field"},
+		{"type after an ordinary click", typed("hunter2"), RiskContext{Recent: hist(withThought(clickAt(5, 5), "I click the Name field"))}, RiskMedium, ""},
+		{"type after clicking a password field long ago", typed("hello"), RiskContext{Recent: hist(withThought(clickAt(5, 5), "the password box"), clickAt(9, 9))}, RiskMedium, ""},
 		{"type after a thought about the password", typed("hunter2"), RiskContext{Thought: "Now I type the password"}, RiskHigh, "password"},
 
 		// High: shell commands.
