@@ -143,6 +143,17 @@ func newDesk(a fyne.App, x deps) *desk {
 		if !running && d.tabs.Selected().Text == "Past runs" {
 			d.hist.Reload()
 		}
+		// With the overlay asking at the target, the window steps aside during a
+		// run: it would be in every screenshot and could hide what the model must
+		// see. It comes back with the outcome. (Without the overlay its dialog is
+		// the only place that asks, so it stays.)
+		if d.ui.Overlay != nil {
+			if running {
+				d.win.Hide()
+			} else {
+				d.win.Show()
+			}
+		}
 	}
 	d.store.OnChange(func(old, s Settings) {
 		if old.Host != s.Host || old.AllowRemote != s.AllowRemote || old.Adapter != s.Adapter {
@@ -251,6 +262,9 @@ func (d *desk) setupTray() {
 	)
 	tray.SetSystemTrayMenu(d.trayMenu)
 	tray.SetSystemTrayIcon(assets.Icon)
+	// With a tray to come back from, closing the window keeps deskhand running,
+	// so the hotkey still opens the task bar; Quit is in the tray menu.
+	d.win.SetCloseIntercept(d.win.Hide)
 }
 
 // startTask runs a job with the same loop as `deskhand run`, set up from the
