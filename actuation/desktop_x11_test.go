@@ -215,9 +215,23 @@ func shell(t *testing.T, title string) (d *xvfbtest.Display, desk *Desktop, dir 
 	d, desk = x11Desktop(t)
 	dir = t.TempDir()
 	_, x, y, w, h = terminal(t, d, title, 60, 60, dir)
-	do(t, desk, Action{Type: Click, X: Int(x + w/2), Y: Int(y + h/2)})
-	do(t, desk, Action{Type: TypeText, Text: "cd " + dir + "\n"})
-	return d, desk, dir, x, y, w, h
+	// Click into it until it has the focus: on a loaded machine a window of an
+	// earlier test may still be mapping and take the focus from it.
+	for try := 0; ; try++ {
+		do(t, desk, Action{Type: Click, X: Int(x + w/2), Y: Int(y + h/2)})
+		deadline := time.Now().Add(2 * time.Second)
+		for time.Now().Before(deadline) {
+			if f, err := desk.Focused(context.Background()); err == nil && f.Title == title {
+				do(t, desk, Action{Type: TypeText, Text: "cd " + dir + "\n"})
+				return d, desk, dir, x, y, w, h
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if try == 2 {
+			f, err := desk.Focused(context.Background())
+			t.Fatalf("terminal %q never got the focus (focused: %+v, %v)", title, f, err)
+		}
+	}
 }
 
 // keystrokes is a Desktop that types key by key, never pasting: the type tests
