@@ -262,3 +262,92 @@ func TestSettle(t *testing.T) {
 		}
 	})
 }
+
+// After Settle has found the screen still, the next Capture uses Settle's last
+// sample instead of reading the screen again — once, while it is fresh, for the
+// same monitor, and not when Hide had something on the screen.
+func TestCaptureUsesStillSample(t *testing.T) {
+	ctx := context.Background()
+	settled := func(t *testing.T, c *Capturer, f *fakeBackend) int {
+		t.Helper()
+		if err := c.Settle(ctx, time.Second); err != nil {
+			t.Fatal(err)
+		}
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return f.n
+	}
+	captures := func(f *fakeBackend) int { f.mu.Lock(); defer f.mu.Unlock(); return f.n }
+	newDesk := func() (*Capturer, *fakeBackend) {
+		f := &fakeBackend{mons: twoMonitors(), ptr: image.Pt(10, 10)}
+		return &Capturer{be: f}, f
+	}
+
+	t.Run("reused once", func(t *testing.T) {
+		c, f := newDesk()
+		n := settled(t, c, f)
+		fr, err := c.Capture(ctx, Grid{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := captures(f); got != n {
+			t.Errorf("Capture read the screen again after Settle (%d captures, want %d)", got, n)
+		}
+		if len(fr.Data) == 0 || fr.Taken.IsZero() {
+			t.Errorf("frame from the still sample: %d bytes, taken %v", len(fr.Data), fr.Taken)
+		}
+		if _, err := c.Capture(ctx, Grid{}); err != nil {
+			t.Fatal(err)
+		}
+		if got := captures(f); got != n+1 {
+			t.Errorf("a second Capture used the sample again (%d captures, want %d)", got, n+1)
+		}
+	})
+	t.Run("stale", func(t *testing.T) {
+		c, f := newDesk()
+		n := settled(t, c, f)
+		time.Sleep(stillFresh + 20*time.Millisecond)
+		if _, err := c.Capture(ctx, Grid{}); err != nil {
+			t.Fatal(err)
+		}
+		if got := captures(f); got != n+1 {
+			t.Errorf("a stale sample was used (%d captures, want %d)", got, n+1)
+		}
+	})
+	t.Run("other monitor", func(t *testing.T) {
+		c, f := newDesk()
+		n := settled(t, c, f)
+		f.mu.Lock()
+		f.ptr = twoMonitors()[1].Bounds.Min.Add(image.Pt(5, 5))
+		f.mu.Unlock()
+		if _, err := c.Capture(ctx, Grid{}); err != nil {
+			t.Fatal(err)
+		}
+		if got := captures(f); got != n+1 {
+			t.Errorf("the sample of another monitor was used (%d captures, want %d)", got, n+1)
+		}
+	})
+	t.Run("overlay on screen", func(t *testing.T) {
+		c, f := newDesk()
+		restored := 0
+		c.Hide = func(context.Context) (func(), error) { return func() { restored++ }, nil }
+		n := settled(t, c, f)
+		if _, err := c.Capture(ctx, Grid{}); err != nil {
+			t.Fatal(err)
+		}
+		if got := captures(f); got != n+1 || restored != 1 {
+			t.Errorf("with deskhand's windows on the screen: %d captures (want %d), %d restores (want 1)", got, n+1, restored)
+		}
+	})
+	t.Run("nothing to hide", func(t *testing.T) {
+		c, f := newDesk()
+		c.Hide = func(context.Context) (func(), error) { return nil, nil }
+		n := settled(t, c, f)
+		if _, err := c.Capture(ctx, Grid{}); err != nil {
+			t.Fatal(err)
+		}
+		if got := captures(f); got != n {
+			t.Errorf("Hide had nothing to hide, yet the screen was read again (%d captures, want %d)", got, n)
+		}
+	})
+}

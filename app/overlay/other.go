@@ -23,7 +23,7 @@ func Open() (*Overlay, error) {
 func (o *Overlay) Ask(ctx context.Context, p Prompt) (Answer, error) { return Answer{}, ErrUnsupported }
 
 // Hide has nothing to hide.
-func (o *Overlay) Hide(ctx context.Context) (func(), error) { return func() {}, nil }
+func (o *Overlay) Hide(ctx context.Context) (func(), error) { return nil, nil }
 
 // Close does nothing.
 func (o *Overlay) Close() {}

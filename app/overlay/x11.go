@@ -408,7 +408,8 @@ func (o *Overlay) putImage(d xproto.Drawable, img *image.RGBA) error {
 }
 
 // Hide takes the overlay off the screen for a capture, and returns the function
-// that puts it back; it is a perception.Capturer Hide hook. Unmapping an
+// that puts it back, or nil when nothing was shown; it is a perception.Capturer
+// Hide hook. Unmapping an
 // override-redirect window removes it at once (there is no window-manager frame
 // to wait for), and the round trip makes sure the server has done it before the
 // capture.
@@ -417,7 +418,7 @@ func (o *Overlay) Hide(ctx context.Context) (restore func(), err error) {
 	ws := append([]xproto.Window(nil), o.shown...)
 	o.mu.Unlock()
 	if len(ws) == 0 {
-		return func() {}, nil
+		return nil, nil // nothing on the screen: a capture may use what it has
 	}
 	for _, w := range ws {
 		xproto.UnmapWindow(o.conn, w)
