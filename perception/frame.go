@@ -70,39 +70,70 @@ func (f Frame) ToScreen(x, y float64, c Convention) (image.Point, error) {
 	if math.IsNaN(x) || math.IsNaN(y) || math.IsInf(x, 0) || math.IsInf(y, 0) {
 		return image.Point{}, &OutsideError{X: x, Y: y, Convention: c}
 	}
-	var fx, fy float64 // fractions of width and height, in [0, 1]
 	var limit image.Point
 	switch c {
 	case ImagePixels:
 		if f.Image.X <= 0 || f.Image.Y <= 0 {
 			return image.Point{}, fmt.Errorf("frame has no image size")
 		}
+		// Allow x == width, which some models emit for the last column.
 		limit = f.Image
-		// Pixel x covers [x, x+1): aim at its centre. Allow x == width, which some
-		// models emit for the last column.
-		fx, fy = (x+0.5)/float64(f.Image.X), (y+0.5)/float64(f.Image.Y)
-		if x < 0 || y < 0 || x > float64(f.Image.X) || y > float64(f.Image.Y) {
-			return image.Point{}, &OutsideError{X: x, Y: y, Convention: c, Limit: limit}
-		}
 	case Relative1000, Relative999:
-		max := 1000.0
-		if c == Relative999 {
-			max = 999
-		}
-		limit = image.Pt(int(max), int(max))
-		if x < 0 || y < 0 || x > max || y > max {
-			return image.Point{}, &OutsideError{X: x, Y: y, Convention: c, Limit: limit}
-		}
-		fx, fy = x/max, y/max
+		limit = image.Pt(int(c.max()), int(c.max()))
 	default:
 		return image.Point{}, fmt.Errorf("unknown coordinate convention %q", c)
 	}
+	if x < 0 || y < 0 || x > float64(limit.X) || y > float64(limit.Y) {
+		return image.Point{}, &OutsideError{X: x, Y: y, Convention: c, Limit: limit}
+	}
+	fx, fy := f.fractions(x, y, c)
 	w, h := f.Bounds.Dx(), f.Bounds.Dy()
 	px := int(math.Floor(fx * float64(w)))
 	py := int(math.Floor(fy * float64(h)))
 	px = min(max(px, 0), w-1)
 	py = min(max(py, 0), h-1)
 	return image.Pt(f.Bounds.Min.X+px, f.Bounds.Min.Y+py), nil
+}
+
+// max is the largest coordinate of a relative convention.
+func (c Convention) max() float64 {
+	if c == Relative999 {
+		return 999
+	}
+	return 1000
+}
+
+// fractions is where (x, y) in convention c lies on the screen, as fractions of
+// its width and height: ToScreen's and Place's arithmetic. A pixel x covers
+// [x, x+1) of the image, so it names its centre.
+func (f Frame) fractions(x, y float64, c Convention) (fx, fy float64) {
+	switch c {
+	case Relative1000, Relative999:
+		return x / c.max(), y / c.max()
+	default:
+		return (x + 0.5) / float64(f.Image.X), (y + 0.5) / float64(f.Image.Y)
+	}
+}
+
+// Place maps (x, y) in convention c to continuous actuation-space coordinates,
+// with ToScreen's arithmetic but no range check and no rounding to a pixel: for
+// callers that compare conventions or fit errors (calibration).
+func (f Frame) Place(x, y float64, c Convention) (px, py float64) {
+	fx, fy := f.fractions(x, y, c)
+	return float64(f.Bounds.Min.X) + fx*float64(f.Bounds.Dx()), float64(f.Bounds.Min.Y) + fy*float64(f.Bounds.Dy())
+}
+
+// Unplace is the inverse of Place: the model coordinate, in convention c, that
+// Place maps to the actuation-space point (px, py).
+func (f Frame) Unplace(px, py float64, c Convention) (x, y float64) {
+	fx := (px - float64(f.Bounds.Min.X)) / float64(f.Bounds.Dx())
+	fy := (py - float64(f.Bounds.Min.Y)) / float64(f.Bounds.Dy())
+	switch c {
+	case Relative1000, Relative999:
+		return fx * c.max(), fy * c.max()
+	default:
+		return fx*float64(f.Image.X) - 0.5, fy*float64(f.Image.Y) - 0.5
+	}
 }
 
 // FromScreen maps a point in actuation space to the model coordinate that names it in

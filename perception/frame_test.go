@@ -131,3 +131,37 @@ func TestToScreenRejectsOutside(t *testing.T) {
 		t.Error("ToScreen in pixels on a frame without an image size succeeded")
 	}
 }
+
+// Place is ToScreen before rounding, and Unplace undoes it, for every
+// convention, on frames with odd sizes and origins.
+func TestPlaceUnplace(t *testing.T) {
+	frames := []Frame{
+		{Bounds: image.Rect(0, 0, 1920, 1080), Image: image.Pt(1904, 1064)},
+		{Bounds: image.Rect(-1366, -200, 0, 568), Image: image.Pt(1372, 756)},
+		{Bounds: image.Rect(1920, 0, 3000, 1921), Image: image.Pt(1064, 1904)},
+		{Bounds: image.Rect(0, 0, 7680, 4320), Image: image.Pt(1904, 1064)},
+	}
+	for _, f := range frames {
+		for _, c := range []Convention{ImagePixels, Relative1000, Relative999} {
+			lim := float64(c.max())
+			limY := lim
+			if c == ImagePixels {
+				lim, limY = float64(f.Image.X-1), float64(f.Image.Y-1)
+			}
+			for _, fr := range []float64{0, 0.013, 0.25, 0.5, 0.777, 0.999} {
+				x, y := math.Round(fr*lim), math.Round(fr*limY)
+				px, py := f.Place(x, y, c)
+				p, err := f.ToScreen(x, y, c)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := image.Pt(int(math.Floor(px)), int(math.Floor(py))); p != want {
+					t.Errorf("%v %s (%g, %g): ToScreen %v, floor(Place) %v", f.Bounds, c, x, y, p, want)
+				}
+				if ux, uy := f.Unplace(px, py, c); math.Abs(ux-x) > 1e-9 || math.Abs(uy-y) > 1e-9 {
+					t.Errorf("%v %s: Unplace(Place(%g, %g)) = (%g, %g)", f.Bounds, c, x, y, ux, uy)
+				}
+			}
+		}
+	}
+}

@@ -112,32 +112,26 @@ type geometry struct {
 	grid         perception.Grid // the adapter's grid, for the advice
 }
 
+// frame is the geometry as a perception.Frame at the origin, so place and
+// unplace are the mapping's own arithmetic (Frame.Place), not a copy of it.
+func (g geometry) frame() perception.Frame {
+	return perception.Frame{Bounds: image.Rectangle{Max: g.size}, Image: g.img}
+}
+
 // place maps a model's numbers (x, y) in convention c to continuous actuation
-// units relative to the origin, as perception.Frame.ToScreen does but without
-// rounding or range checks.
+// units relative to the origin: perception.Frame.ToScreen before rounding and
+// range checks.
 func (g geometry) place(raw fpt, c perception.Convention) fpt {
-	switch c {
-	case perception.Relative1000:
-		return fpt{raw.X / 1000 * float64(g.size.X), raw.Y / 1000 * float64(g.size.Y)}
-	case perception.Relative999:
-		return fpt{raw.X / 999 * float64(g.size.X), raw.Y / 999 * float64(g.size.Y)}
-	default:
-		return fpt{(raw.X + 0.5) / float64(g.img.X) * float64(g.size.X), (raw.Y + 0.5) / float64(g.img.Y) * float64(g.size.Y)}
-	}
+	x, y := g.frame().Place(raw.X, raw.Y, c)
+	return fpt{x, y}
 }
 
 // unplace is the inverse of place: the numbers that a click on pixel p (relative
 // to the origin) was written as in convention c.
 func (g geometry) unplace(p image.Point, c perception.Convention) fpt {
 	q := centreOf(p)
-	switch c {
-	case perception.Relative1000:
-		return fpt{q.X * 1000 / float64(g.size.X), q.Y * 1000 / float64(g.size.Y)}
-	case perception.Relative999:
-		return fpt{q.X * 999 / float64(g.size.X), q.Y * 999 / float64(g.size.Y)}
-	default:
-		return fpt{q.X*float64(g.img.X)/float64(g.size.X) - 0.5, q.Y*float64(g.img.Y)/float64(g.size.Y) - 0.5}
-	}
+	x, y := g.frame().Unplace(q.X, q.Y, c)
+	return fpt{x, y}
 }
 
 // score counts the points within radius of their targets and the median
