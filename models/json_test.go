@@ -83,57 +83,17 @@ func TestJSONGolden(t *testing.T) {
 			if g.Actions == nil {
 				g.Actions = []actuation.Action{}
 			}
-			if err != nil {
-				g.Error = err.Error()
-				var pe *planner.ParseError
-				if !errors.As(err, &pe) || !errors.Is(err, planner.ErrBadOutput) {
-					t.Errorf("error %v is not a *planner.ParseError wrapping ErrBadOutput", err)
-				} else if pe.Raw != reply {
-					t.Errorf("ParseError.Raw = %q, want the reply", pe.Raw)
-				}
-			}
 			if d.Raw != reply {
 				t.Errorf("Decision.Raw = %q, want the reply", d.Raw)
 			}
-			if strings.HasPrefix(name, "err-") {
-				if err == nil {
-					t.Errorf("an err- reply parsed without error: %v", d.Actions)
-				}
-			} else if err != nil {
-				t.Errorf("parse: %v", err)
-			}
-			got, jerr := json.MarshalIndent(g, "", "  ")
-			if jerr != nil {
-				t.Fatal(jerr)
-			}
-			got = append(got, '\n')
-			path := filepath.Join(jsonCorpusDir, strings.TrimSuffix(name, ".txt")+".golden.json")
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, rerr := os.ReadFile(path)
-			if rerr != nil {
-				t.Fatalf("%v (run go test ./models -update to create it)", rerr)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("parse of %s differs from %s (go test ./models -update rewrites it)\ngot:\n%s\nwant:\n%s", name, path, got, want)
-			}
+			g.Error = checkParse(t, d, err, strings.HasPrefix(name, "err-"))
+			checkGolden(t, filepath.Join(jsonCorpusDir, strings.TrimSuffix(name, ".txt")+".golden.json"), g)
 		})
 	}
 }
 
 // TestJSONGoldenNoStrays makes sure every golden file has its reply.
-func TestJSONGoldenNoStrays(t *testing.T) {
-	goldens, _ := filepath.Glob(filepath.Join(jsonCorpusDir, "*.golden.json"))
-	for _, g := range goldens {
-		if _, err := os.Stat(strings.TrimSuffix(g, ".golden.json") + ".txt"); err != nil {
-			t.Errorf("%s has no reply file", g)
-		}
-	}
-}
+func TestJSONGoldenNoStrays(t *testing.T) { checkNoStrays(t, jsonCorpusDir, ".txt") }
 
 // TestJSONToScreen checks where replies land on frames that make mistakes show: a
 // monitor whose origin is not (0, 0) (left of and above the primary), an image much

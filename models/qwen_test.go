@@ -104,44 +104,11 @@ func TestQwenGolden(t *testing.T) {
 				if g.Actions == nil {
 					g.Actions = []actuation.Action{}
 				}
-				if err != nil {
-					g.Error = err.Error()
-					var pe *planner.ParseError
-					if !errors.As(err, &pe) || !errors.Is(err, planner.ErrBadOutput) {
-						t.Errorf("error %v is not a *planner.ParseError wrapping ErrBadOutput", err)
-					} else if pe.Raw != d.Raw {
-						t.Errorf("ParseError.Raw = %q, want Decision.Raw %q", pe.Raw, d.Raw)
-					}
-				}
 				if strings.HasSuffix(name, ".txt") && strings.TrimSpace(reply.Content) != "" && d.Raw != reply.Content {
 					t.Errorf("Decision.Raw = %q, want the reply", d.Raw)
 				}
-				if strings.HasPrefix(name, "err-") {
-					if err == nil {
-						t.Errorf("an err- reply parsed without error: %v", d.Actions)
-					}
-				} else if err != nil {
-					t.Errorf("parse: %v", err)
-				}
-				got, jerr := json.MarshalIndent(g, "", "  ")
-				if jerr != nil {
-					t.Fatal(jerr)
-				}
-				got = append(got, '\n')
-				path := filepath.Join(s.dir, qwenStem(name)+".golden.json")
-				if *update {
-					if err := os.WriteFile(path, got, 0o644); err != nil {
-						t.Fatal(err)
-					}
-					return
-				}
-				want, rerr := os.ReadFile(path)
-				if rerr != nil {
-					t.Fatalf("%v (run go test ./models -update to create it)", rerr)
-				}
-				if !bytes.Equal(got, want) {
-					t.Errorf("parse of %s differs from %s (go test ./models -update rewrites it)\ngot:\n%s\nwant:\n%s", name, path, got, want)
-				}
+				g.Error = checkParse(t, d, err, strings.HasPrefix(name, "err-"))
+				checkGolden(t, filepath.Join(s.dir, qwenStem(name)+".golden.json"), g)
 			})
 		}
 	}
@@ -150,15 +117,7 @@ func TestQwenGolden(t *testing.T) {
 // TestQwenGoldenNoStrays makes sure every golden file has its reply.
 func TestQwenGoldenNoStrays(t *testing.T) {
 	for _, s := range qwenSuites() {
-		goldens, _ := filepath.Glob(filepath.Join(s.dir, "*.golden.json"))
-		for _, g := range goldens {
-			stem := strings.TrimSuffix(g, ".golden.json")
-			_, e1 := os.Stat(stem + ".txt")
-			_, e2 := os.Stat(stem + ".json")
-			if e1 != nil && e2 != nil {
-				t.Errorf("%s has no reply file", g)
-			}
-		}
+		checkNoStrays(t, s.dir, ".txt", ".json")
 	}
 }
 

@@ -88,58 +88,18 @@ func TestGolden(t *testing.T) {
 			if g.Actions == nil {
 				g.Actions = []actuation.Action{}
 			}
-			if err != nil {
-				g.Error = err.Error()
-				var pe *planner.ParseError
-				if !errors.As(err, &pe) || !errors.Is(err, planner.ErrBadOutput) {
-					t.Errorf("error %v is not a *planner.ParseError wrapping ErrBadOutput", err)
-				} else if pe.Raw != reply {
-					t.Errorf("ParseError.Raw = %q, want the reply", pe.Raw)
-				}
-			}
 			if d.Raw != reply {
 				t.Errorf("Decision.Raw = %q, want the reply", d.Raw)
 			}
-			if strings.HasPrefix(name, "15-err-") || strings.HasPrefix(name, "10-err-") {
-				if err == nil {
-					t.Errorf("an err- reply parsed without error: %v", d.Actions)
-				}
-			} else if err != nil {
-				t.Errorf("parse: %v", err)
-			}
-			got, jerr := json.MarshalIndent(g, "", "  ")
-			if jerr != nil {
-				t.Fatal(jerr)
-			}
-			got = append(got, '\n')
-			path := filepath.Join(corpusDir, strings.TrimSuffix(name, ".txt")+".golden.json")
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, rerr := os.ReadFile(path)
-			if rerr != nil {
-				t.Fatalf("%v (run go test ./models -update to create it)", rerr)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("parse of %s differs from %s (go test ./models -update rewrites it)\ngot:\n%s\nwant:\n%s", name, path, got, want)
-			}
+			g.Error = checkParse(t, d, err, strings.HasPrefix(name, "15-err-") || strings.HasPrefix(name, "10-err-"))
+			checkGolden(t, filepath.Join(corpusDir, strings.TrimSuffix(name, ".txt")+".golden.json"), g)
 		})
 	}
 }
 
 // TestGoldenNoStrays makes sure every golden file has its reply, so a renamed reply
 // does not leave a stale expectation behind.
-func TestGoldenNoStrays(t *testing.T) {
-	goldens, _ := filepath.Glob(filepath.Join(corpusDir, "*.golden.json"))
-	for _, g := range goldens {
-		if _, err := os.Stat(strings.TrimSuffix(g, ".golden.json") + ".txt"); err != nil {
-			t.Errorf("%s has no reply file", g)
-		}
-	}
-}
+func TestGoldenNoStrays(t *testing.T) { checkNoStrays(t, corpusDir, ".txt") }
 
 // TestToScreenMapping checks where replies land on real screen geometries: the same
 // 1904x1064 image sent for a 1920x1080 and for a 2560x1440 screen, and a second

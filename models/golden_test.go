@@ -1,0 +1,81 @@
+package models
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/deskhand/deskhand/planner"
+)
+
+// checkParse checks what every adapter's Parse owes its caller on a corpus
+// reply: an error only for an err- reply (wantErr), and then a
+// *planner.ParseError wrapping ErrBadOutput whose Raw is the text read, as the
+// planner's corrective re-ask needs. It returns the error's text for the golden
+// file, or "".
+func checkParse(t *testing.T, d planner.Decision, err error, wantErr bool) string {
+	t.Helper()
+	if wantErr && err == nil {
+		t.Errorf("an err- reply parsed without error: %v", d.Actions)
+	}
+	if !wantErr && err != nil {
+		t.Errorf("parse: %v", err)
+	}
+	if err == nil {
+		return ""
+	}
+	var pe *planner.ParseError
+	if !errors.As(err, &pe) || !errors.Is(err, planner.ErrBadOutput) {
+		t.Errorf("error %v is not a *planner.ParseError wrapping ErrBadOutput", err)
+	} else if pe.Raw != d.Raw {
+		t.Errorf("ParseError.Raw = %q, want Decision.Raw %q", pe.Raw, d.Raw)
+	}
+	return err.Error()
+}
+
+// checkGolden compares v, as indented JSON, with the golden file path, or
+// rewrites the file with -update.
+func checkGolden(t *testing.T, path string, v any) {
+	t.Helper()
+	got, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = append(got, '\n')
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./models -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("the parse differs from %s (go test ./models -update rewrites it)\ngot:\n%s\nwant:\n%s", path, got, want)
+	}
+}
+
+// checkNoStrays makes sure every golden file in dir has its reply (a file of the
+// same stem ending in one of exts), so a renamed reply does not leave a stale
+// expectation behind.
+func checkNoStrays(t *testing.T, dir string, exts ...string) {
+	t.Helper()
+	goldens, _ := filepath.Glob(filepath.Join(dir, "*.golden.json"))
+	for _, g := range goldens {
+		stem := g[:len(g)-len(".golden.json")]
+		found := false
+		for _, e := range exts {
+			if _, err := os.Stat(stem + e); err == nil {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("%s has no reply file", g)
+		}
+	}
+}
