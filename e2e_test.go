@@ -116,13 +116,8 @@ func lastImageSize(t *testing.T, req *api.ChatRequest) image.Point {
 }
 
 // toImage is where a screen point lies in the image the model saw: what a model
-// that reads the screenshot perfectly would answer. An image at least as large
-// as the screen holds it unscaled at its top-left (perception.Grid.Layout's
-// padding); a smaller one is the screen scaled.
+// that reads the screenshot perfectly would answer.
 func toImage(p image.Point, screen, img image.Point) image.Point {
-	if img.X >= screen.X && img.Y >= screen.Y {
-		return p
-	}
 	return image.Pt(p.X*img.X/screen.X, p.Y*img.Y/screen.Y)
 }
 
@@ -691,10 +686,9 @@ func TestTerminalApproval(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "never.txt")
 	srv := ollamatest.NewServer(uitars)
 	defer srv.Close()
-	// 1280x800 is sent unscaled in a 1288x812 image (black on the right and at
-	// the bottom): (640,400) there is (640,400) on the screen.
+	// 1280x800 is sent as 1288x812; (644,406) there is (640,400) on the screen.
 	srv.Script(
-		ollamatest.Reply{Content: "Thought: I move to the middle.\nAction: click(start_box='(640,400)')"},
+		ollamatest.Reply{Content: "Thought: I move to the middle.\nAction: click(start_box='(644,406)')"},
 		ollamatest.Reply{Content: fmt.Sprintf("Thought: I write a file.\nAction: type(content='echo no > %s\\n')", out)},
 		ollamatest.Reply{Content: "Thought: The user said no; I stop.\nAction: finished(content='stopped as asked')"},
 	)
@@ -754,7 +748,7 @@ func TestConfirmHighOnly(t *testing.T) {
 	srv := ollamatest.NewServer(uitars)
 	defer srv.Close()
 	srv.Script(
-		ollamatest.Reply{Content: "Thought: I move to the middle.\nAction: click(start_box='(640,400)')"},
+		ollamatest.Reply{Content: "Thought: I move to the middle.\nAction: click(start_box='(644,406)')"},
 		ollamatest.Reply{Content: fmt.Sprintf("Thought: I write a file.\nAction: type(content='rm -f /tmp/x; echo no > %s\\n')", out)},
 		ollamatest.Reply{Content: "Thought: The user said no; I stop.\nAction: finished(content='stopped as asked')"},
 	)

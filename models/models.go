@@ -72,21 +72,19 @@ func FrameFor(screen, img image.Point) perception.Frame {
 
 // ParseReply parses one model reply with adapter a as if the model had seen an image
 // of size img of a screen of size screen (both in pixels). A zero img means the size
-// deskhand would send for that screen (a.Grid().Layout: unscaled and padded when
-// the screen is a few pixels off the grid, else scaled). It returns the actions
+// deskhand would send for that screen: a.Grid().Size(screen). It returns the actions
 // in screen pixels and the model's thought; errors wrap planner.ErrBadOutput.
 func ParseReply(a planner.Adapter, reply string, screen, img image.Point) ([]actuation.Action, string, error) {
 	if screen.X <= 0 || screen.Y <= 0 {
 		return nil, "", fmt.Errorf("screen size %dx%d is not positive", screen.X, screen.Y)
 	}
-	f := FrameFor(screen, img)
 	if img == (image.Point{}) {
-		f.Image, f.Content = a.Grid().Layout(screen.X, screen.Y)
+		img = a.Grid().Size(screen.X, screen.Y)
 	}
-	if f.Image.X <= 0 || f.Image.Y <= 0 {
-		return nil, "", fmt.Errorf("image size %dx%d is not positive", f.Image.X, f.Image.Y)
+	if img.X <= 0 || img.Y <= 0 {
+		return nil, "", fmt.Errorf("image size %dx%d is not positive", img.X, img.Y)
 	}
-	d, err := a.Parse(api.Message{Role: "assistant", Content: reply}, f)
+	d, err := a.Parse(api.Message{Role: "assistant", Content: reply}, FrameFor(screen, img))
 	if err != nil {
 		return nil, d.Thought, err
 	}

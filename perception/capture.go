@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"image"
-	"image/draw"
 	"image/jpeg"
 	"time"
 )
@@ -133,8 +132,8 @@ func (c *Capturer) Capture(ctx context.Context, grid Grid) (Frame, error) {
 	if captured.X <= 0 || captured.Y <= 0 {
 		return Frame{}, fmt.Errorf("capture of monitor %d at %v came back empty — check that the screen is not locked or off", m.Index, m.Bounds)
 	}
-	size, content := grid.Layout(captured.X, captured.Y)
-	data, mime, err := resizeEncode(img, size, content, c.Format, enc)
+	size := grid.Size(captured.X, captured.Y)
+	data, mime, err := resizeEncode(img, size, c.Format, enc)
 	if err != nil {
 		return Frame{}, err
 	}
@@ -147,35 +146,23 @@ func (c *Capturer) Capture(ctx context.Context, grid Grid) (Frame, error) {
 		Captured: captured,
 		Scale:    float64(captured.X) / float64(m.Bounds.Dx()),
 		Image:    size,
-		Content:  content,
 		Data:     data,
 		MIME:     mime,
 		Taken:    taken,
 	}, nil
 }
 
-// resizeEncode makes the image sent for img: img at content's place in an
-// image of size when content is not empty (Grid.Layout's padding), else img
-// resized to size; encoded with enc. For PNG, the default, it takes the fused
-// paths (padPNG, resizePNG), which compress row bands in parallel and decode to
-// exactly the same pixels; enc handles the rest (JPEG, an image with
-// transparency).
-func resizeEncode(img *image.RGBA, size image.Point, content image.Rectangle, format string, enc func(image.Image) ([]byte, string, error)) ([]byte, string, error) {
+// resizeEncode resizes img to size and encodes it with enc. For PNG, the
+// default, it takes resizePNG, which resizes and compresses in one pass over
+// bands and decodes to exactly Resize's pixels; enc handles the rest (JPEG, an
+// image with transparency).
+func resizeEncode(img *image.RGBA, size image.Point, format string, enc func(image.Image) ([]byte, string, error)) ([]byte, string, error) {
 	if format == "" || format == FormatPNG {
 		var buf bytes.Buffer
 		buf.Grow(size.X * size.Y / 2)
-		if !content.Empty() && padPNG(&buf, img, size) {
+		if resizePNG(&buf, img, size) {
 			return buf.Bytes(), "image/png", nil
 		}
-		if content.Empty() && resizePNG(&buf, img, size) {
-			return buf.Bytes(), "image/png", nil
-		}
-	}
-	if !content.Empty() {
-		padded := image.NewRGBA(image.Rectangle{Max: size})
-		draw.Draw(padded, padded.Rect, image.Black, image.Point{}, draw.Src)
-		draw.Draw(padded, content, img, img.Rect.Min, draw.Src)
-		return enc(padded)
 	}
 	return enc(Resize(img, size))
 }

@@ -72,21 +72,6 @@ func resizePNG(buf *bytes.Buffer, src *image.RGBA, size image.Point) (ok bool) {
 	})
 }
 
-// padPNG writes src at the top-left of a black image of size as a PNG, the
-// bands compressed in parallel like encodeFastPNG: the layout Grid.Layout picks
-// when the capture fits the grid with a few pixels to spare. ok is false, and
-// nothing is written, when src is not opaque or does not fit in size; then the
-// caller must pad and encode otherwise.
-func padPNG(buf *bytes.Buffer, src *image.RGBA, size image.Point) (ok bool) {
-	sw, sh := src.Rect.Dx(), src.Rect.Dy()
-	if sw <= 0 || sh <= 0 || sw > size.X || sh > size.Y {
-		return false
-	}
-	return encodeBands(buf, size.X, size.Y, func(b *pngBand, y0, y1 int, last bool) {
-		b.encodePadded(src, size.X, y0, y1, last)
-	})
-}
-
 // encodeBands writes a w×h RGB PNG whose rows are compressed in bands, in
 // parallel, by work, which fills in the band's output and sets its opaque
 // field. It writes nothing and returns false if any band is not opaque.
@@ -301,32 +286,6 @@ func (b *pngBand) encodeResized(src *image.RGBA, xs, ys taps, y0, y1 int, last b
 		ad.Write(raw)
 		b.fw.Write(raw) // writes to a bytes.Buffer cannot fail
 	}
-	b.finish(ad.Sum32(), int64(y1-y0)*int64(n), last)
-}
-
-// encodePadded filters (None) and compresses rows [y0, y1) of an image w wide
-// holding src at its top-left and black elsewhere; last ends the stream.
-func (b *pngBand) encodePadded(src *image.RGBA, w, y0, y1 int, last bool) {
-	sw, sh := src.Rect.Dx(), src.Rect.Dy()
-	n := 3*w + 1
-	if cap(b.raw) < n {
-		b.raw = make([]byte, n)
-	}
-	row := b.raw[:n]
-	b.start()
-	alpha := byte(255)
-	ad := adler32.New()
-	for y := y0; y < y1; y++ {
-		clear(row)
-		row[0] = filterNone
-		if y < sh {
-			off := src.PixOffset(src.Rect.Min.X, src.Rect.Min.Y+y)
-			alpha &= rgbRow(row[1:1+3*sw], src.Pix[off:off+4*sw])
-		}
-		ad.Write(row)
-		b.fw.Write(row) // writes to a bytes.Buffer cannot fail
-	}
-	b.opaque = alpha == 255
 	b.finish(ad.Sum32(), int64(y1-y0)*int64(n), last)
 }
 

@@ -228,36 +228,3 @@ func BenchmarkResizePNG(b *testing.B) {
 		})
 	}
 }
-
-// padPNG's image is the source at the top-left, pixel for pixel, and black
-// elsewhere, and a valid PNG.
-func TestPadPNG(t *testing.T) {
-	src := syntheticScreen(1366, 768)
-	size := image.Pt(1372, 784)
-	var buf bytes.Buffer
-	if !padPNG(&buf, src, size) {
-		t.Fatal("padPNG refused an opaque screen")
-	}
-	got, err := png.Decode(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.Bounds().Size() != size {
-		t.Fatalf("decoded %v, want %v", got.Bounds().Size(), size)
-	}
-	for y := range size.Y {
-		for x := range size.X {
-			r, g, b, _ := got.At(x, y).RGBA()
-			want := color.RGBA{A: 255}
-			if x < 1366 && y < 768 {
-				want = src.RGBAAt(x, y)
-			}
-			if uint8(r>>8) != want.R || uint8(g>>8) != want.G || uint8(b>>8) != want.B {
-				t.Fatalf("pixel (%d, %d) = %d,%d,%d, want %v", x, y, r>>8, g>>8, b>>8, want)
-			}
-		}
-	}
-	if padPNG(&buf, src, image.Pt(1000, 784)) {
-		t.Error("padPNG took a size smaller than the source")
-	}
-}

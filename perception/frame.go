@@ -26,10 +26,6 @@ type Frame struct {
 	Scale float64 `json:"scale"`
 	// Image is the pixel size of the image sent to the model.
 	Image image.Point `json:"image"`
-	// Content is where the capture lies in the image, in image pixels, when it
-	// was sent unscaled in a slightly larger image (see Grid.Layout); the rest
-	// of the image is black. Empty: the capture was scaled to fill the image.
-	Content image.Rectangle `json:"content,omitzero"`
 	// Data is the encoded image exactly as sent, never re-encoded.
 	Data []byte `json:"-"`
 	// MIME is the type of Data: image/png or image/jpeg.
@@ -87,21 +83,10 @@ func (f Frame) ToScreen(x, y float64, c Convention) (image.Point, error) {
 	default:
 		return image.Point{}, fmt.Errorf("unknown coordinate convention %q", c)
 	}
-	if c == ImagePixels && !f.Content.Empty() {
-		limit = f.Content.Max // past it is the black padding
-	}
 	if x < 0 || y < 0 || x > float64(limit.X) || y > float64(limit.Y) {
 		return image.Point{}, &OutsideError{X: x, Y: y, Convention: c, Limit: limit}
 	}
 	fx, fy := f.fractions(x, y, c)
-	// A point in the padding around the capture is off the screen too (half a
-	// pixel of slack, as for the image's own edge).
-	if !f.Content.Empty() {
-		sx, sy := 0.5/float64(f.Content.Dx()), 0.5/float64(f.Content.Dy())
-		if fx < -sx || fy < -sy || fx > 1+sx || fy > 1+sy {
-			return image.Point{}, &OutsideError{X: x, Y: y, Convention: c, Limit: limit}
-		}
-	}
 	w, h := f.Bounds.Dx(), f.Bounds.Dy()
 	px := int(math.Floor(fx * float64(w)))
 	py := int(math.Floor(fy * float64(h)))
@@ -121,35 +106,13 @@ func (c Convention) max() float64 {
 // fractions is where (x, y) in convention c lies on the screen, as fractions of
 // its width and height: ToScreen's and Place's arithmetic. A pixel x covers
 // [x, x+1) of the image, so it names its centre.
-//
-// With a Content rectangle the coordinate is first placed on the image, then
-// taken relative to the capture inside it.
 func (f Frame) fractions(x, y float64, c Convention) (fx, fy float64) {
-	var ix, iy float64 // on the image, in pixels
 	switch c {
 	case Relative1000, Relative999:
-		if f.Content.Empty() {
-			return x / c.max(), y / c.max()
-		}
-		ix, iy = x/c.max()*float64(f.Image.X), y/c.max()*float64(f.Image.Y)
+		return x / c.max(), y / c.max()
 	default:
-		ix, iy = x+0.5, y+0.5
-		if f.Content.Empty() {
-			return ix / float64(f.Image.X), iy / float64(f.Image.Y)
-		}
+		return (x + 0.5) / float64(f.Image.X), (y + 0.5) / float64(f.Image.Y)
 	}
-	ct := f.Content
-	return (ix - float64(ct.Min.X)) / float64(ct.Dx()), (iy - float64(ct.Min.Y)) / float64(ct.Dy())
-}
-
-// onImage is where the fractions (fx, fy) of the screen lie on the image, in
-// pixels: the inverse of fractions' last step.
-func (f Frame) onImage(fx, fy float64) (ix, iy float64) {
-	ct := f.Content
-	if ct.Empty() {
-		ct = image.Rectangle{Max: f.Image}
-	}
-	return float64(ct.Min.X) + fx*float64(ct.Dx()), float64(ct.Min.Y) + fy*float64(ct.Dy())
 }
 
 // Place maps (x, y) in convention c to continuous actuation-space coordinates,
@@ -167,30 +130,10 @@ func (f Frame) Unplace(px, py float64, c Convention) (x, y float64) {
 	fy := (py - float64(f.Bounds.Min.Y)) / float64(f.Bounds.Dy())
 	switch c {
 	case Relative1000, Relative999:
-		if f.Content.Empty() {
-			return fx * c.max(), fy * c.max()
-		}
-		ix, iy := f.onImage(fx, fy)
-		return ix / float64(f.Image.X) * c.max(), iy / float64(f.Image.Y) * c.max()
+		return fx * c.max(), fy * c.max()
 	default:
-		ix, iy := f.onImage(fx, fy)
-		return ix - 0.5, iy - 0.5
+		return fx*float64(f.Image.X) - 0.5, fy*float64(f.Image.Y) - 0.5
 	}
-}
-
-// ImageBounds is the whole image sent, in actuation space: the monitor's bounds
-// when the capture filled the image, a little more when it was sent unscaled
-// with padding (Grid.Layout). Actuation-space drawings stretched over this
-// rectangle land on the image where the screen shows them.
-func (f Frame) ImageBounds() image.Rectangle {
-	if f.Content.Empty() {
-		return f.Bounds
-	}
-	sx := float64(f.Bounds.Dx()) / float64(f.Content.Dx())
-	sy := float64(f.Bounds.Dy()) / float64(f.Content.Dy())
-	x0 := f.Bounds.Min.X - int(math.Round(float64(f.Content.Min.X)*sx))
-	y0 := f.Bounds.Min.Y - int(math.Round(float64(f.Content.Min.Y)*sy))
-	return image.Rect(x0, y0, x0+int(math.Round(float64(f.Image.X)*sx)), y0+int(math.Round(float64(f.Image.Y)*sy)))
 }
 
 // FromScreen maps a point in actuation space to the model coordinate that names it in
@@ -200,14 +143,11 @@ func (f Frame) FromScreen(p image.Point, c Convention) (x, y float64) {
 	fx := (float64(p.X-f.Bounds.Min.X) + 0.5) / float64(f.Bounds.Dx())
 	fy := (float64(p.Y-f.Bounds.Min.Y) + 0.5) / float64(f.Bounds.Dy())
 	switch c {
-	case Relative1000, Relative999:
-		if f.Content.Empty() {
-			return math.Floor(fx * c.max()), math.Floor(fy * c.max())
-		}
-		ix, iy := f.onImage(fx, fy)
-		return math.Floor(ix / float64(f.Image.X) * c.max()), math.Floor(iy / float64(f.Image.Y) * c.max())
+	case Relative1000:
+		return math.Floor(fx * 1000), math.Floor(fy * 1000)
+	case Relative999:
+		return math.Floor(fx * 999), math.Floor(fy * 999)
 	default:
-		ix, iy := f.onImage(fx, fy)
-		return math.Floor(ix), math.Floor(iy)
+		return math.Floor(fx * float64(f.Image.X)), math.Floor(fy * float64(f.Image.Y))
 	}
 }

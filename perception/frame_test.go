@@ -12,17 +12,7 @@ import (
 // captures come scale times larger.
 func frameFor(bounds image.Rectangle, scale float64, g Grid) Frame {
 	captured := image.Pt(int(math.Round(float64(bounds.Dx())*scale)), int(math.Round(float64(bounds.Dy())*scale)))
-	size, content := g.Layout(captured.X, captured.Y)
-	return Frame{Bounds: bounds, Captured: captured, Scale: scale, Image: size, Content: content}
-}
-
-// contentSize is the size, in image pixels, of the part of f's image that shows
-// the screen.
-func contentSize(f Frame) image.Point {
-	if f.Content.Empty() {
-		return f.Image
-	}
-	return f.Content.Size()
+	return Frame{Bounds: bounds, Captured: captured, Scale: scale, Image: g.Size(captured.X, captured.Y)}
 }
 
 // For every screen point, FromScreen then ToScreen lands within one image
@@ -42,17 +32,16 @@ func TestMappingRoundTrip(t *testing.T) {
 					for _, c := range conventions {
 						// The footprint of one model unit in actuation pixels, plus one
 						// for the rounding to whole pixels.
-						// One image pixel is this many actuation pixels.
-						cs := contentSize(f)
-						pxX, pxY := float64(size.X)/float64(cs.X), float64(size.Y)/float64(cs.Y)
 						var stepX, stepY float64
 						switch c {
 						case ImagePixels:
-							stepX, stepY = pxX, pxY
-						case Relative1000, Relative999:
-							stepX, stepY = float64(f.Image.X)/c.max()*pxX, float64(f.Image.Y)/c.max()*pxY
+							stepX, stepY = float64(size.X)/float64(f.Image.X), float64(size.Y)/float64(f.Image.Y)
+						case Relative1000:
+							stepX, stepY = float64(size.X)/1000, float64(size.Y)/1000
+						case Relative999:
+							stepX, stepY = float64(size.X)/999, float64(size.Y)/999
 						}
-						exact := c == ImagePixels && cs == size
+						exact := c == ImagePixels && f.Image == size
 						points := []image.Point{f.Bounds.Min, f.Bounds.Max.Sub(image.Pt(1, 1)),
 							{f.Bounds.Min.X, f.Bounds.Max.Y - 1}, {f.Bounds.Max.X - 1, f.Bounds.Min.Y}}
 						for range 200 {
@@ -174,46 +163,5 @@ func TestPlaceUnplace(t *testing.T) {
 				}
 			}
 		}
-	}
-}
-
-// A point in the black padding around an unscaled capture is off the screen:
-// rejected, never clamped onto the screen's edge.
-func TestToScreenRejectsPadding(t *testing.T) {
-	f := Frame{Bounds: image.Rect(100, 50, 1466, 818), Image: image.Pt(1372, 784), Content: image.Rect(0, 0, 1366, 768)}
-	for _, tc := range []struct {
-		x, y float64
-		c    Convention
-		ok   bool
-		want image.Point
-	}{
-		{0, 0, ImagePixels, true, image.Pt(100, 50)},
-		{1365, 767, ImagePixels, true, image.Pt(1465, 817)},
-		{1366, 767, ImagePixels, true, image.Pt(1465, 817)}, // the edge itself, as for any image
-		{1370, 100, ImagePixels, false, image.Point{}},
-		{100, 780, ImagePixels, false, image.Point{}},
-		{500, 500, Relative1000, true, image.Pt(100+686, 50+392)},
-		{999, 500, Relative1000, false, image.Point{}}, // 1370.6 px: in the padding
-		{995, 979, Relative1000, true, image.Pt(100+1365, 50+767)},
-	} {
-		p, err := f.ToScreen(tc.x, tc.y, tc.c)
-		if tc.ok && (err != nil || p != tc.want) {
-			t.Errorf("ToScreen(%g, %g, %s) = %v, %v; want %v", tc.x, tc.y, tc.c, p, err, tc.want)
-		}
-		var oe *OutsideError
-		if !tc.ok && !errors.As(err, &oe) {
-			t.Errorf("ToScreen(%g, %g, %s) = %v, %v; want an OutsideError", tc.x, tc.y, tc.c, p, err)
-		}
-	}
-}
-
-func TestImageBounds(t *testing.T) {
-	scaled := Frame{Bounds: image.Rect(-1920, 0, 0, 1080), Image: image.Pt(1904, 1064)}
-	if got := scaled.ImageBounds(); got != scaled.Bounds {
-		t.Errorf("scaled: %v, want the monitor %v", got, scaled.Bounds)
-	}
-	padded := Frame{Bounds: image.Rect(-1366, 0, 0, 768), Image: image.Pt(1372, 784), Content: image.Rect(0, 0, 1366, 768)}
-	if got, want := padded.ImageBounds(), image.Rect(-1366, 0, 6, 784); got != want {
-		t.Errorf("padded: %v, want %v", got, want)
 	}
 }

@@ -58,24 +58,3 @@ func (g Grid) Size(w, h int) image.Point {
 	}
 	return image.Pt(W, H)
 }
-
-// Layout returns the size of the image to send for a capture of w×h pixels and
-// where the capture lies in it. When the capture, padded on the right and at the
-// bottom to whole units of the factor, fits the pixel cap, it is sent unscaled
-// in an image a few pixels larger, the rest black: the model sees every pixel as
-// it is on the screen (no resampling blurs small text) and the frame is cheaper
-// to make. Otherwise content is empty and the capture is scaled to Size.
-func (g Grid) Layout(w, h int) (size image.Point, content image.Rectangle) {
-	g = g.withDefaults()
-	if w <= 0 || h <= 0 {
-		return image.Point{}, image.Rectangle{}
-	}
-	up := func(n int) int {
-		units := max((n+g.Factor-1)/g.Factor, (g.MinSide+g.Factor-1)/g.Factor)
-		return units * g.Factor
-	}
-	if W, H := up(w), up(h); W*H <= g.MaxPixels {
-		return image.Pt(W, H), image.Rect(0, 0, w, h)
-	}
-	return g.Size(w, h), image.Rectangle{}
-}

@@ -99,33 +99,3 @@ func TestGridSizeSweep(t *testing.T) {
 		t.Errorf("Size(0, 100) = %v, want zero", got)
 	}
 }
-
-// Captures a few pixels off the grid are sent unscaled with black padding;
-// larger ones are scaled to Size.
-func TestGridLayout(t *testing.T) {
-	for _, tc := range []struct {
-		g       Grid
-		w, h    int
-		size    image.Point
-		content image.Rectangle
-	}{
-		{Grid{}, 1366, 768, image.Pt(1372, 784), image.Rect(0, 0, 1366, 768)},
-		{Grid{}, 1280, 800, image.Pt(1288, 812), image.Rect(0, 0, 1280, 800)},
-		{Grid{}, 1680, 1050, image.Pt(1680, 1064), image.Rect(0, 0, 1680, 1050)},
-		{Grid{}, 1400, 1400, image.Pt(1400, 1400), image.Rect(0, 0, 1400, 1400)}, // on the grid already
-		{Grid{Factor: 32}, 1366, 768, image.Pt(1376, 768), image.Rect(0, 0, 1366, 768)},
-		{Grid{}, 20, 10, image.Pt(56, 56), image.Rect(0, 0, 20, 10)},  // never a side under 32
-		{Grid{}, 1920, 1080, image.Pt(1904, 1064), image.Rectangle{}}, // padded, 1932x1092 is over the cap
-		{Grid{}, 2560, 1440, image.Pt(1904, 1064), image.Rectangle{}},
-		{Grid{Factor: 28, MaxPixels: 1540 * 868}, 1920, 1080, image.Pt(1540, 868), image.Rectangle{}},
-		{Grid{}, 0, 768, image.Point{}, image.Rectangle{}},
-	} {
-		size, content := tc.g.Layout(tc.w, tc.h)
-		if size != tc.size || content != tc.content {
-			t.Errorf("%+v.Layout(%d, %d) = %v, %v; want %v, %v", tc.g, tc.w, tc.h, size, content, tc.size, tc.content)
-		}
-		if g := tc.g.withDefaults(); size.X%g.Factor != 0 || size.Y%g.Factor != 0 || size.X*size.Y > g.MaxPixels {
-			t.Errorf("%+v.Layout(%d, %d) = %v: off the grid or over the cap", tc.g, tc.w, tc.h, size)
-		}
-	}
-}

@@ -229,7 +229,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	rep.Convention = conv
 
-	g := geometry{size: frame.Bounds.Size(), img: frame.Image, content: frame.Content, origin: frame.Bounds.Min, conv: conv,
+	g := geometry{size: frame.Bounds.Size(), img: frame.Image, origin: frame.Bounds.Min, conv: conv,
 		radius: float64(board.Radius), adapter: rep.Adapter, grid: grid,
 		alternatives: map[string]alternative{}}
 	if rep.Mode == "screen" {
@@ -519,7 +519,7 @@ func (c Config) onScreen(ctx context.Context, b Board, img *image.RGBA, grid per
 // error the model makes is the model's (or the adapter's); beyond, the capture
 // itself is off and the diagnosis says how.
 func checkCapture(b Board, f perception.Frame, spots map[int]Spot, monitors []perception.Monitor) *Check {
-	g := geometry{size: f.Bounds.Size(), img: f.Image, content: f.Content, origin: f.Bounds.Min}
+	g := geometry{size: f.Bounds.Size(), img: f.Image, origin: f.Bounds.Min}
 	for _, m := range monitors {
 		g.others = append(g.others, m.Bounds.Min)
 	}

@@ -99,15 +99,12 @@ type sample struct {
 
 // geometry is what maps the model's numbers to the screen.
 type geometry struct {
-	size image.Point // the monitor's size in actuation units
-	img  image.Point // the size of the image sent to the model
-	// content is where the screen lies in the image when it was sent unscaled
-	// with padding (perception.Grid.Layout); empty when it fills the image.
-	content image.Rectangle
-	origin  image.Point           // the monitor's origin in actuation space
-	others  []image.Point         // the origins of the other monitors
-	conv    perception.Convention // the adapter's convention ("" for the capture check)
-	radius  float64               // a click within radius of a centre hits
+	size   image.Point           // the monitor's size in actuation units
+	img    image.Point           // the size of the image sent to the model
+	origin image.Point           // the monitor's origin in actuation space
+	others []image.Point         // the origins of the other monitors
+	conv   perception.Convention // the adapter's convention ("" for the capture check)
+	radius float64               // a click within radius of a centre hits
 	// adapter and alternatives name the adapter in use and the others with their
 	// conventions, for the advice.
 	adapter      string
@@ -118,7 +115,7 @@ type geometry struct {
 // frame is the geometry as a perception.Frame at the origin, so place and
 // unplace are the mapping's own arithmetic (Frame.Place), not a copy of it.
 func (g geometry) frame() perception.Frame {
-	return perception.Frame{Bounds: image.Rectangle{Max: g.size}, Image: g.img, Content: g.content}
+	return perception.Frame{Bounds: image.Rectangle{Max: g.size}, Image: g.img}
 }
 
 // place maps a model's numbers (x, y) in convention c to continuous actuation

@@ -51,7 +51,7 @@ type exportStep struct {
 type shot struct {
 	Src           template.URL
 	Width, Height int
-	View          image.Rectangle // the image's extent in actuation space
+	View          image.Rectangle // the monitor, in actuation space
 	Marks         []image.Rectangle
 }
 
@@ -71,10 +71,9 @@ func shotOf(f perception.Frame, s *Step) *shot {
 	// above, so it is safe as a URL.
 	sh := &shot{Src: template.URL("data:" + f.MIME + ";base64," + base64.StdEncoding.EncodeToString(f.Data)), Width: size.X, Height: size.Y}
 	if a, ok := s.Marked(); ok && !f.Bounds.Empty() {
-		// The SVG's user space is the image's extent in actuation space (the
-		// monitor, and any padding), stretched over the image: the marker's
-		// rectangles go in as the overlay draws them.
-		sh.View, sh.Marks = f.ImageBounds(), overlay.Marker(a)
+		// The SVG's user space is the monitor in actuation space, stretched over
+		// the image: the marker's rectangles go in as the overlay draws them.
+		sh.View, sh.Marks = f.Bounds, overlay.Marker(a)
 	}
 	return sh
 }

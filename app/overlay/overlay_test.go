@@ -276,29 +276,6 @@ func TestThumbnail(t *testing.T) {
 	if cx, cy := sx/n, sy/n; cx < 198 || cx > 202 || cy < 98 || cy > 102 {
 		t.Errorf("marker centred at (%d, %d) on the image, want (200, 100)", cx, cy)
 	}
-	// A capture sent unscaled with padding: the marker is at the pixel itself.
-	padded := image.NewRGBA(image.Rect(0, 0, 420, 224))
-	buf.Reset()
-	if err := png.Encode(&buf, padded); err != nil {
-		t.Fatal(err)
-	}
-	fp := perception.Frame{Bounds: image.Rect(1000, 500, 1400, 700), Captured: image.Pt(400, 200), Scale: 1,
-		Image: image.Pt(420, 224), Content: image.Rect(0, 0, 400, 200), Data: buf.Bytes(), MIME: "image/png"}
-	th, err = Thumbnail(fp, click(1200, 600))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sx, sy, n = 0, 0, 0
-	for y := range 224 {
-		for x := range 420 {
-			if th.RGBAAt(x, y) == MarkerColor {
-				sx, sy, n = sx+x, sy+y, n+1
-			}
-		}
-	}
-	if n == 0 || sx/n < 199 || sx/n > 201 || sy/n < 99 || sy/n > 101 {
-		t.Errorf("padded frame: marker centred at (%d, %d) of %d pixels, want (200, 100)", sx/max(n, 1), sy/max(n, 1), n)
-	}
 	if _, err := Thumbnail(perception.Frame{Data: []byte("not an image")}, click(1, 1)); err == nil {
 		t.Error("Thumbnail of a broken frame did not fail")
 	}

@@ -348,12 +348,11 @@ func Thumbnail(f perception.Frame, a actuation.Action) (*image.RGBA, error) {
 	if f.Bounds.Empty() {
 		return out, nil
 	}
-	view := f.ImageBounds() // the image in actuation space, padding included
-	sx := float64(b.Dx()) / float64(view.Dx())
-	sy := float64(b.Dy()) / float64(view.Dy())
+	sx := float64(b.Dx()) / float64(f.Bounds.Dx())
+	sy := float64(b.Dy()) / float64(f.Bounds.Dy())
 	u := image.NewUniform(MarkerColor)
 	for _, r := range Marker(a) {
-		r = r.Sub(view.Min)
+		r = r.Sub(f.Bounds.Min)
 		m := image.Rect(int(float64(r.Min.X)*sx), int(float64(r.Min.Y)*sy),
 			int(math.Ceil(float64(r.Max.X)*sx)), int(math.Ceil(float64(r.Max.Y)*sy)))
 		draw.Draw(out, m.Intersect(out.Bounds()), u, image.Point{}, draw.Src)
