@@ -22,6 +22,7 @@ import (
 //	resize   scaling a capture to the model's grid
 //	encode   encoding the resized image as Capture does (PNG)
 //	frame    the whole of Capture: capture, resize and encode
+//	frame32  the same for a factor-32 model (Qwen3-VL)
 //
 // frame / capture is the overhead perception adds on top of reading the screen.
 func BenchmarkPerception(b *testing.B) {
@@ -97,18 +98,25 @@ func benchPerception(b *testing.B, w, h int) {
 		b.ReportMetric(float64(n)/1024, "KB")
 		b.ReportMetric(float64(std.Len())/1024, "std-KB")
 	})
-	b.Run("frame", func(b *testing.B) {
-		var c Capturer
-		var n int
-		cpu := processCPU()
-		for b.Loop() {
-			f, err := c.Capture(ctx, Grid{})
-			if err != nil {
-				b.Fatal(err)
+	// frame is Capture for a factor-28 model (Qwen2.5-VL, UI-TARS), frame32 for
+	// Qwen3-VL's factor 32.
+	for _, g := range []struct {
+		name string
+		grid Grid
+	}{{"frame", Grid{}}, {"frame32", Grid{Factor: 32}}} {
+		b.Run(g.name, func(b *testing.B) {
+			var c Capturer
+			var n int
+			cpu := processCPU()
+			for b.Loop() {
+				f, err := c.Capture(ctx, g.grid)
+				if err != nil {
+					b.Fatal(err)
+				}
+				n = len(f.Data)
 			}
-			n = len(f.Data)
-		}
-		reportCPU(b, cpu)
-		b.ReportMetric(float64(n)/1024, "KB")
-	})
+			reportCPU(b, cpu)
+			b.ReportMetric(float64(n)/1024, "KB")
+		})
+	}
 }
