@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jezek/xgb/xproto"
+
 	"github.com/deskhand/deskhand/perception/xvfbtest"
 )
 
@@ -146,19 +148,39 @@ func terminal(t *testing.T, d *xvfbtest.Display, title string, x, y int, dir str
 }
 
 // waitFile waits until path holds content ending in a newline and returns it.
+// On a loaded CI machine (every package's tests at once) a shell can take
+// seconds to run a line; the wait is long, and a failure says which keys and
+// buttons the X server still holds down and which window has the focus.
 func waitFile(t *testing.T, path string) string {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(15 * time.Second)
 	for {
 		b, err := os.ReadFile(path)
 		if err == nil && bytes.HasSuffix(b, []byte("\n")) {
 			return string(b)
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: %q, %v after 5s", path, b, err)
+			t.Fatalf("%s: %q, %v after 15s; %s", path, b, err, inputState())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// inputState describes the modifiers and buttons held down and the focused
+// window, for a failure message.
+func inputState() string {
+	c, err := dialX11()
+	if err != nil {
+		return err.Error()
+	}
+	defer c.Close()
+	root := xproto.Setup(c).DefaultScreen(c).Root
+	q, err := xproto.QueryPointer(c, root).Reply()
+	if err != nil {
+		return err.Error()
+	}
+	_, w, _ := x11Focus(c)
+	return fmt.Sprintf("modifier/button mask %#x, focused window %+v", q.Mask, w)
 }
 
 func pointer(t *testing.T, d *xvfbtest.Display) (x, y int) {
@@ -305,7 +327,13 @@ func TestX11TypeFrenchLayout(t *testing.T) {
 	desk := keystrokes
 	xvfbtest.Need(t, "setxkbmap")
 	d.Output(t, "setxkbmap", "fr")
-	t.Cleanup(func() { d.Command("setxkbmap", "us").Run() })
+	t.Cleanup(func() {
+		d.Command("setxkbmap", "us").Run()
+		// Clients (robotgo's Xlib, the next test's terminal) take the new map
+		// from a MappingNotify they read later; on a loaded machine the next
+		// test's first keys could still be read as AZERTY.
+		time.Sleep(500 * time.Millisecond)
+	})
 	time.Sleep(200 * time.Millisecond) // xterm and bash read the new map
 	line := `azerty QWERTY 1234567890 ~#{[|\^@]} éèçà € <>?!;:`
 	do(t, desk, Action{Type: TypeText, Text: "echo '" + line + "' > fr.txt\n"})
