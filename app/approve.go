@@ -41,7 +41,12 @@ func (a approver) Approve(ctx context.Context, req planner.ApprovalRequest) (pla
 		go func() {
 			ans, err := a.overlay.Ask(ctx, promptOf(req))
 			if err != nil {
-				return // the dialog still asks
+				if ctx.Err() == nil && a.win != nil {
+					// The overlay could not ask: the dialog still does, in a
+					// window that may have stepped aside for the run.
+					fyne.Do(func() { a.win.Show(); a.win.RequestFocus() })
+				}
+				return
 			}
 			if ap, ok := a.fromOverlay(ctx, req, ans); ok {
 				answers <- ap
