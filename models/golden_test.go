@@ -8,6 +8,10 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/ollama/ollama/api"
+
+	"github.com/deskhand/deskhand/actuation"
+	"github.com/deskhand/deskhand/perception"
 	"github.com/deskhand/deskhand/planner"
 )
 
@@ -76,6 +80,32 @@ func checkNoStrays(t *testing.T, dir string, exts ...string) {
 		}
 		if !found {
 			t.Errorf("%s has no reply file", g)
+		}
+	}
+}
+
+// checkFuzzParse is every adapter's fuzz property: Parse never panics, an error
+// wraps ErrBadOutput (so the planner re-asks), and otherwise there are actions,
+// each normalised and on the frame's screen.
+func checkFuzzParse(t *testing.T, a planner.Adapter, m api.Message, fr perception.Frame) {
+	t.Helper()
+	d, err := a.Parse(m, fr)
+	if err != nil {
+		if !errors.Is(err, planner.ErrBadOutput) {
+			t.Fatalf("error %v does not wrap ErrBadOutput", err)
+		}
+		return
+	}
+	if len(d.Actions) == 0 {
+		t.Fatal("no actions and no error")
+	}
+	for _, act := range d.Actions {
+		n, err := actuation.Normalize(act, fr.Bounds)
+		if err != nil {
+			t.Fatalf("action %v fails Normalize: %v", act, err)
+		}
+		if n.String() != act.String() {
+			t.Fatalf("action %v is not normalised (%v)", act, n)
 		}
 	}
 }

@@ -557,25 +557,7 @@ func FuzzJSONParse(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, reply string) {
 		for _, fr := range frames {
-			d, err := NewJSON().Parse(api.Message{Content: reply}, fr)
-			if err != nil {
-				if !errors.Is(err, planner.ErrBadOutput) {
-					t.Fatalf("error %v does not wrap ErrBadOutput", err)
-				}
-				continue
-			}
-			if len(d.Actions) == 0 {
-				t.Fatal("no actions and no error")
-			}
-			for _, act := range d.Actions {
-				n, err := actuation.Normalize(act, fr.Bounds)
-				if err != nil {
-					t.Fatalf("action %v fails Normalize: %v", act, err)
-				}
-				if n.String() != act.String() {
-					t.Fatalf("action %v is not normalised (%v)", act, n)
-				}
-			}
+			checkFuzzParse(t, NewJSON(), api.Message{Content: reply}, fr)
 		}
 	})
 }

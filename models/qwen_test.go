@@ -838,7 +838,7 @@ func FuzzQwen25VLParse(f *testing.F) {
 	a := NewQwen25VL()
 	f.Fuzz(func(t *testing.T, reply string) {
 		for _, fr := range frames {
-			qwenCheckParse(t, a, api.Message{Content: reply}, fr)
+			checkFuzzParse(t, a, api.Message{Content: reply}, fr)
 		}
 	})
 }
@@ -867,37 +867,13 @@ func FuzzQwen3VLParse(f *testing.F) {
 			}
 		}
 		for _, fr := range frames {
-			qwenCheckParse(t, a, m, fr)
+			checkFuzzParse(t, a, m, fr)
 		}
 		h := a.HistoryMessage(m)
 		if h.Role != "assistant" {
 			t.Fatalf("HistoryMessage role %q", h.Role)
 		}
 	})
-}
-
-// qwenCheckParse is the fuzz property: an error wraps ErrBadOutput, and actions are
-// normalised and on the screen.
-func qwenCheckParse(t *testing.T, a *Qwen, m api.Message, fr perception.Frame) {
-	d, err := a.Parse(m, fr)
-	if err != nil {
-		if !errors.Is(err, planner.ErrBadOutput) {
-			t.Fatalf("error %v does not wrap ErrBadOutput", err)
-		}
-		return
-	}
-	if len(d.Actions) == 0 {
-		t.Fatal("no actions and no error")
-	}
-	for _, act := range d.Actions {
-		n, err := actuation.Normalize(act, fr.Bounds)
-		if err != nil {
-			t.Fatalf("action %v fails Normalize: %v", act, err)
-		}
-		if n.String() != act.String() {
-			t.Fatalf("action %v is not normalised (%v)", act, n)
-		}
-	}
 }
 
 // BenchmarkQwenParse measures one typical reply per adapter: a thought and two calls

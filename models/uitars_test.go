@@ -429,25 +429,7 @@ func FuzzUITARSParse(f *testing.F) {
 			a = NewUITARS15()
 		}
 		for _, fr := range frames {
-			d, err := a.Parse(api.Message{Content: reply}, fr)
-			if err != nil {
-				if !errors.Is(err, planner.ErrBadOutput) {
-					t.Fatalf("error %v does not wrap ErrBadOutput", err)
-				}
-				continue
-			}
-			if len(d.Actions) == 0 {
-				t.Fatal("no actions and no error")
-			}
-			for _, act := range d.Actions {
-				n, err := actuation.Normalize(act, fr.Bounds)
-				if err != nil {
-					t.Fatalf("action %v fails Normalize: %v", act, err)
-				}
-				if n.String() != act.String() {
-					t.Fatalf("action %v is not normalised (%v)", act, n)
-				}
-			}
+			checkFuzzParse(t, a, api.Message{Content: reply}, fr)
 		}
 	})
 }
