@@ -12,6 +12,8 @@ import (
 
 	"github.com/jezek/xgb"
 	"github.com/jezek/xgb/xproto"
+
+	"github.com/deskhand/deskhand/app/x11draw"
 )
 
 // platformShower shows the board in an X11 window of its own, on a pure-Go X
@@ -71,7 +73,7 @@ type boardWindow struct {
 func newBoardWindow(c *xgb.Conn, r image.Rectangle, img *image.RGBA) (*boardWindow, error) {
 	setup := xproto.Setup(c)
 	screen := setup.DefaultScreen(c)
-	if !xRGB32(setup, screen) {
+	if !x11draw.XRGB32(c) {
 		return nil, fmt.Errorf("%w: the X server's pixel format is not 24-bit colour in 32-bit words", errNoWindow)
 	}
 	w := &boardWindow{c: c, mapped: make(chan struct{})}
@@ -82,20 +84,12 @@ func newBoardWindow(c *xgb.Conn, r image.Rectangle, img *image.RGBA) (*boardWind
 	if w.win, err = xproto.NewWindowId(c); err != nil {
 		return nil, fmt.Errorf("create the calibration board: %w", err)
 	}
-	gc, err := xproto.NewGcontextId(c)
-	if err != nil {
-		return nil, fmt.Errorf("create the calibration board: %w", err)
-	}
 	width, height := uint16(r.Dx()), uint16(r.Dy())
 	if err := xproto.CreatePixmapChecked(c, screen.RootDepth, w.pix, xproto.Drawable(screen.Root), width, height).Check(); err != nil {
 		return nil, fmt.Errorf("create the calibration board's %dx%d pixmap: %w", width, height, err)
 	}
-	if err := xproto.CreateGCChecked(c, gc, xproto.Drawable(w.pix), 0, nil).Check(); err != nil {
-		return nil, fmt.Errorf("create the calibration board: %w", err)
-	}
-	defer xproto.FreeGC(c, gc)
-	if err := putImage(c, setup, xproto.Drawable(w.pix), gc, img); err != nil {
-		return nil, err
+	if err := x11draw.PutRGBA(c, xproto.Drawable(w.pix), img); err != nil {
+		return nil, fmt.Errorf("draw the calibration board: %w", err)
 	}
 	err = xproto.CreateWindowChecked(c, screen.RootDepth, w.win, screen.Root,
 		int16(r.Min.X), int16(r.Min.Y), width, height, 0,
@@ -147,59 +141,4 @@ func (w *boardWindow) waitMapped(ctx context.Context, timeout time.Duration) err
 	case <-t.C:
 		return fmt.Errorf("the calibration board's window was not shown within %v — check that the X server is still running", timeout)
 	}
-}
-
-// putImage uploads img into d as ZPixmap strips, each within the server's
-// largest request.
-func putImage(c *xgb.Conn, setup *xproto.SetupInfo, d xproto.Drawable, gc xproto.Gcontext, img *image.RGBA) error {
-	w, h := img.Rect.Dx(), img.Rect.Dy()
-	const header = 24 // bytes of a PutImage request before its data
-	maxBytes := int(setup.MaximumRequestLength)*4 - header
-	rows := maxBytes / (4 * w)
-	if rows < 1 {
-		return fmt.Errorf("the board is %d pixels wide, more than one X request can carry", w)
-	}
-	buf := make([]byte, 4*w*min(rows, h))
-	for y0 := 0; y0 < h; y0 += rows {
-		n := min(rows, h-y0)
-		data := buf[:4*w*n]
-		for y := range n {
-			src := img.Pix[img.PixOffset(img.Rect.Min.X, img.Rect.Min.Y+y0+y):]
-			dst := data[4*w*y:]
-			for x := range w {
-				// RGBA to the server's little-endian xRGB words: B, G, R, x.
-				dst[4*x], dst[4*x+1], dst[4*x+2], dst[4*x+3] = src[4*x+2], src[4*x+1], src[4*x], 0
-			}
-		}
-		if err := xproto.PutImageChecked(c, xproto.ImageFormatZPixmap, d, gc, uint16(w), uint16(n), 0, int16(y0), 0, 24, data).Check(); err != nil {
-			return fmt.Errorf("draw the calibration board: %w", err)
-		}
-	}
-	return nil
-}
-
-// xRGB32 reports whether the root window's pixels are 32-bit little-endian
-// words with red, green and blue in bits 16–23, 8–15 and 0–7: what every current
-// X server (Xorg, Xvfb, XWayland) uses at depth 24.
-func xRGB32(setup *xproto.SetupInfo, screen *xproto.ScreenInfo) bool {
-	if setup.ImageByteOrder != xproto.ImageOrderLSBFirst || screen.RootDepth != 24 {
-		return false
-	}
-	bpp := 0
-	for _, f := range setup.PixmapFormats {
-		if f.Depth == 24 {
-			bpp = int(f.BitsPerPixel)
-		}
-	}
-	if bpp != 32 {
-		return false
-	}
-	for _, d := range screen.AllowedDepths {
-		for _, v := range d.Visuals {
-			if v.VisualId == screen.RootVisual {
-				return v.RedMask == 0xff0000 && v.GreenMask == 0xff00 && v.BlueMask == 0xff
-			}
-		}
-	}
-	return false
 }

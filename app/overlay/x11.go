@@ -13,6 +13,8 @@ import (
 	"github.com/jezek/xgb"
 	"github.com/jezek/xgb/shape"
 	"github.com/jezek/xgb/xproto"
+
+	"github.com/deskhand/deskhand/app/x11draw"
 )
 
 // Overlay shows prompts on an X11 screen, on a pure-Go X connection of its own
@@ -49,9 +51,9 @@ func Open() (*Overlay, error) {
 		return nil, fmt.Errorf("%w: the X server has no SHAPE extension: %v", ErrUnsupported, err)
 	}
 	s := xproto.Setup(c).DefaultScreen(c)
-	if s.RootDepth != 24 && s.RootDepth != 32 {
+	if !x11draw.XRGB32(c) {
 		c.Close()
-		return nil, fmt.Errorf("%w: the screen's depth is %d bits, not 24", ErrUnsupported, s.RootDepth)
+		return nil, fmt.Errorf("%w: the screen's pixel format is not 24-bit colour in 32-bit words", ErrUnsupported)
 	}
 	o := &Overlay{conn: c, root: s.Root, depth: s.RootDepth, events: make(chan xgb.Event, 64), done: make(chan struct{})}
 	go o.read()
@@ -198,8 +200,8 @@ func (o *Overlay) show(p Prompt, panel Panel) (*shown, error) {
 		return s, fmt.Errorf("overlay panel: %w", err)
 	}
 	s.pixmap = pm
-	if err := o.putImage(xproto.Drawable(pm), panel.Image); err != nil {
-		return s, err
+	if err := x11draw.PutRGBA(c, xproto.Drawable(pm), panel.Image); err != nil {
+		return s, fmt.Errorf("draw the overlay panel: %w", err)
 	}
 	id, err := xproto.NewWindowId(c)
 	if err != nil {
@@ -373,38 +375,6 @@ func (o *Overlay) keycodes(ks xproto.Keysym) []xproto.Keycode {
 		}
 	}
 	return out
-}
-
-// putImage writes img into d in strips under the server's request size limit.
-func (o *Overlay) putImage(d xproto.Drawable, img *image.RGBA) error {
-	c := o.conn
-	gc, err := xproto.NewGcontextId(c)
-	if err != nil {
-		return err
-	}
-	if err := xproto.CreateGCChecked(c, gc, d, 0, nil).Check(); err != nil {
-		return err
-	}
-	defer xproto.FreeGC(c, gc)
-	w, h := img.Rect.Dx(), img.Rect.Dy()
-	maxBytes := int(xproto.Setup(c).MaximumRequestLength)*4 - 64
-	rows := max(1, maxBytes/(4*w))
-	buf := make([]byte, 4*w*min(rows, h))
-	for y0 := 0; y0 < h; y0 += rows {
-		y1 := min(h, y0+rows)
-		data := buf[:4*w*(y1-y0)]
-		for y := y0; y < y1; y++ {
-			src := img.Pix[img.PixOffset(0, y):]
-			dst := data[4*w*(y-y0):]
-			for x := range w {
-				dst[4*x], dst[4*x+1], dst[4*x+2], dst[4*x+3] = src[4*x+2], src[4*x+1], src[4*x], 0xff
-			}
-		}
-		if err := xproto.PutImageChecked(c, xproto.ImageFormatZPixmap, d, gc, uint16(w), uint16(y1-y0), 0, int16(y0), 0, o.depth, data).Check(); err != nil {
-			return fmt.Errorf("draw the overlay panel: %w", err)
-		}
-	}
-	return nil
 }
 
 // Hide takes the overlay off the screen for a capture, and returns the function
