@@ -737,6 +737,74 @@ func TestTerminalApproval(t *testing.T) {
 	}
 }
 
+// TestTakeoverPauses: the user moving the mouse while deskhand types stops the
+// typing at once and pauses the run; on the terminal they hand control back, and
+// the model is told its action may be incomplete and sees the screen afresh.
+func TestTakeoverPauses(t *testing.T) {
+	xvfbtest.Need(t, "script")
+	d := xvfbtest.Start(t, 1280, 800)
+	out := filepath.Join(t.TempDir(), "typed.txt")
+	d.Launch(t, "xterm", "-T", "sink", "-geometry", "80x24+100+100", "-e", "sh", "-c", "stty -icanon -isig -ixon; exec cat > "+out)
+	d.WaitWindow(t, "^sink$", 10*time.Second)
+	d.Output(t, "xdotool", "mousemove", "400", "300") // over the terminal: its keyboard focus
+	time.Sleep(300 * time.Millisecond)
+	text := strings.Repeat("ab", 300)
+	srv := ollamatest.NewServer(uitars)
+	defer srv.Close()
+	srv.Script(
+		ollamatest.Reply{Content: "Thought: I type the long text.\nAction: type(content='" + text + "')"},
+		ollamatest.Reply{Content: "Thought: The user took over; I stop here.\nAction: finished(content='handed back')"},
+	)
+	cmd, stdin, outb := startOnPTY(t, d, srv, "run --trace "+t.TempDir()+" 'type a long text'", "DESKHAND_PASTE=off")
+	waitFor := func(what string) {
+		t.Helper()
+		for deadline := time.Now().Add(20 * time.Second); !strings.Contains(outb.String(), what); time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				cmd.Process.Kill()
+				t.Fatalf("no %q on the terminal; output:\n%s", what, outb.String())
+			}
+		}
+	}
+	waitFor("[y]es / [n]o (skip) / [e]dit / [q]uit")
+	io.WriteString(stdin, "y\n")
+	size := func() int64 {
+		fi, err := os.Stat(out)
+		if err != nil {
+			return 0
+		}
+		return fi.Size()
+	}
+	for deadline := time.Now().Add(20 * time.Second); size() < 20; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("typing did not start; output: %s", outb.String())
+		}
+	}
+	d.Output(t, "xdotool", "mousemove", "900", "600")
+	waitFor("[c]ontinue / [q]uit")
+	typed := size()
+	time.Sleep(300 * time.Millisecond)
+	if after := size(); after != typed || typed >= int64(len(text)) {
+		t.Errorf("%d characters typed at the pause and %d after, of %d: want typing stopped at the takeover", typed, after, len(text))
+	}
+	io.WriteString(stdin, "c\n")
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("deskhand: %v\n%s", err, outb.String())
+	}
+	for _, want := range []string{"paused: you moved the mouse while deskhand was acting", "going on from the screen", "done: handed back"} {
+		if !strings.Contains(outb.String(), want) {
+			t.Errorf("terminal output lacks %q:\n%s", want, outb.String())
+		}
+	}
+	reqs := srv.PromptRequests()
+	if len(reqs) != 2 {
+		t.Fatalf("%d chat requests, want 2", len(reqs))
+	}
+	msgs := reqs[1].Chat.Messages
+	if last := msgs[len(msgs)-1]; !strings.Contains(last.Content, "took control") || len(last.Images) != 1 {
+		t.Errorf("last message %q with %d images, want the takeover note and a fresh screenshot", last.Content, len(last.Images))
+	}
+}
+
 // TestConfirmHighOnly: with --confirm high, deskhand acts on ordinary actions
 // without asking and asks only before a high-risk one (a command typed with
 // Enter), on a real terminal.
@@ -792,10 +860,10 @@ func TestConfirmHighOnly(t *testing.T) {
 // startOnPTY starts deskhand with args (shell words) on a real pseudo-terminal
 // (util-linux script), as a person runs it, talking to srv; its output, echo
 // included, collects in the buffer.
-func startOnPTY(t *testing.T, d *xvfbtest.Display, srv *ollamatest.Server, args string) (*exec.Cmd, io.WriteCloser, *syncBuffer) {
+func startOnPTY(t *testing.T, d *xvfbtest.Display, srv *ollamatest.Server, args string, env ...string) (*exec.Cmd, io.WriteCloser, *syncBuffer) {
 	t.Helper()
 	cmd := exec.Command("script", "-qefc", deskhandBin(t)+" "+args, "/dev/null")
-	cmd.Env = baseEnv(d, []string{"OLLAMA_HOST=" + srv.URL})
+	cmd.Env = baseEnv(d, append([]string{"OLLAMA_HOST=" + srv.URL}, env...))
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)

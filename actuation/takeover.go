@@ -16,11 +16,11 @@ import (
 // the top-left corner of the desktop is a second way out that works at any moment
 // of a run, as in PyAutoGUI.
 //
-// Only the pointer is watched. Telling the user's key presses from deskhand's own
-// needs the device an event came from: XInput 2 raw events carry it (deskhand's
-// come from the "Virtual core XTEST keyboard"), but jezek/xgb has no XInput 2, and
-// XRecord sees XTEST and real keys alike. On Windows a WH_KEYBOARD_LL hook would
-// tell them apart by LLKHF_INJECTED. The panic key covers the keyboard meanwhile.
+// Keys and buttons are watched where the platform says which device an event
+// came from (openInput): on X11 XInput 2 raw events, where deskhand's own input
+// comes from the XTEST devices and the user's from any other; on Windows a
+// low-level keyboard and mouse hook, where deskhand's is flagged as injected.
+// Elsewhere only the pointer is, and the panic key covers the keyboard.
 
 var (
 	// ErrTakeover means the user moved the mouse while deskhand was acting.
@@ -37,11 +37,19 @@ type TakeoverError struct {
 	Reason error       // ErrTakeover or ErrFailsafe
 	At     image.Point // where the pointer was found
 	Left   image.Point // where deskhand had left it, or last saw it
+	// Key is true when the user pressed a key, Button when they pressed a mouse
+	// button; both false for a pointer that moved.
+	Key, Button bool
 }
 
 func (e *TakeoverError) Error() string {
-	if e.Reason == ErrFailsafe {
+	switch {
+	case e.Reason == ErrFailsafe:
 		return fmt.Sprintf("%v (the failsafe): deskhand stopped and left the desktop to you", e.Reason)
+	case e.Key:
+		return "you pressed a key while deskhand was acting: deskhand stopped and left the desktop to you"
+	case e.Button:
+		return "you pressed a mouse button while deskhand was acting: deskhand stopped and left the desktop to you"
 	}
 	return fmt.Sprintf("%v (the pointer went from (%d, %d) to (%d, %d)): deskhand stopped and left the desktop to you",
 		e.Reason, e.Left.X, e.Left.Y, e.At.X, e.At.Y)
@@ -98,11 +106,27 @@ func WatchTakeover(ctx context.Context, d *Desktop, opts TakeoverOptions, onTake
 		interval = defaultTakeoverInterval
 	}
 	j := &judge{opts: opts, corner: area.Min}
+	var judging sync.Mutex // the pointer's goroutine and the input's share j
+	input, err := openInput(func(in userInput) {
+		judging.Lock()
+		reason := j.pressed(in, d.ptr.snapshot())
+		judging.Unlock()
+		if reason != nil {
+			onTakeover(reason)
+		}
+	})
+	if err != nil {
+		// Without it the pointer still stops deskhand, and the panic key.
+		input = nil
+	}
 	quit := make(chan struct{})
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		defer src.close()
+		if input != nil {
+			defer input.close()
+		}
 		tick := time.NewTicker(interval)
 		defer tick.Stop()
 		for {
@@ -112,7 +136,10 @@ func WatchTakeover(ctx context.Context, d *Desktop, opts TakeoverOptions, onTake
 			p, err := src.pointer()
 			// An error (the secure desktop on Windows) skips the sample.
 			if after := d.ptr.snapshot(); err == nil && after.moves == before.moves {
-				if reason := j.observe(p, after, time.Now()); reason != nil {
+				judging.Lock()
+				reason := j.observe(p, after, time.Now())
+				judging.Unlock()
+				if reason != nil {
 					onTakeover(reason)
 				}
 			}
@@ -131,6 +158,19 @@ func WatchTakeover(ctx context.Context, d *Desktop, opts TakeoverOptions, onTake
 		<-done
 	}, nil
 }
+
+// userInput is one press of the user's: a key (Code is its platform key code)
+// or a mouse button (Code is its number).
+type userInput struct {
+	Key    bool
+	Code   uint32
+	Device string // where the platform names it
+	At     time.Time
+}
+
+// inputWatch is a running watch of the user's key and button presses
+// (openInput), which ends with close.
+type inputWatch interface{ close() }
 
 // pointerSource reads the pointer for WatchTakeover: takeover_x11.go,
 // takeover_windows.go and takeover_darwin.go have them.
@@ -256,6 +296,22 @@ func (j *judge) observe(p image.Point, s pointerState, now time.Time) error {
 	}
 	j.fired, j.firedIn = true, s.gen
 	return &TakeoverError{Reason: ErrTakeover, At: p, Left: left}
+}
+
+// pressed judges a key or button press of the user's (never one of deskhand's:
+// openInput leaves those out). While an action runs, or at any time with
+// BetweenActions, it is a takeover, reported once per action like movement.
+// Between actions the keys and buttons are the user's: they answer deskhand's
+// prompt with them.
+func (j *judge) pressed(in userInput, s pointerState) error {
+	if s.busy == 0 && !j.opts.BetweenActions {
+		return nil
+	}
+	if j.fired && j.firedIn == s.gen {
+		return nil
+	}
+	j.fired, j.firedIn = true, s.gen
+	return &TakeoverError{Reason: ErrTakeover, Key: in.Key, Button: !in.Key, At: j.anchor, Left: j.anchor}
 }
 
 // ours reports whether the Desktop's moves since the previous sample explain

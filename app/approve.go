@@ -99,6 +99,53 @@ func (a approver) fromOverlay(ctx context.Context, req planner.ApprovalRequest, 
 	return planner.Approval{}, false
 }
 
+// Pause shows the window with what was interrupted, and waits for the user to
+// hand control back (Continue) or end the run (Stop). The window comes back even
+// where it steps aside during runs: the user is at the desktop now.
+func (a approver) Pause(ctx context.Context, req planner.PauseRequest) (bool, error) {
+	if a.win == nil {
+		return false, nil
+	}
+	answers := make(chan bool, 1)
+	var d dialog.Dialog
+	fyne.DoAndWait(func() {
+		msg := widget.NewLabel(pauseText(req))
+		msg.Wrapping = fyne.TextWrapWord
+		answer := func(v bool) func() {
+			return func() {
+				select {
+				case answers <- v:
+				default:
+				}
+			}
+		}
+		buttons := container.NewHBox(widget.NewButton("Continue", answer(true)), widget.NewButton("Stop", answer(false)))
+		buttons.Objects[0].(*widget.Button).Importance = widget.HighImportance
+		d = dialog.NewCustomWithoutButtons(fmt.Sprintf("Paused at step %d", req.Step), container.NewVBox(msg, buttons), a.win)
+		a.win.Show()
+		d.Show()
+	})
+	defer fyne.Do(d.Hide)
+	select {
+	case v := <-answers:
+		return v, nil
+	case <-ctx.Done():
+		return false, context.Cause(ctx)
+	}
+}
+
+// pauseText says why deskhand paused and what happens next.
+func pauseText(req planner.PauseRequest) string {
+	reason := req.Reason
+	if i := strings.Index(reason, ": deskhand stopped"); i > 0 {
+		reason = reason[:i]
+	}
+	if reason != "" {
+		reason = strings.ToUpper(reason[:1]) + reason[1:]
+	}
+	return fmt.Sprintf("%s, so deskhand stepped back in the middle of: %s.\n\nThe desktop is yours. When you continue, deskhand looks at the screen again and tells the model the action may be incomplete.", reason, req.Action.Describe())
+}
+
 // movedTo returns a with its point (a drag's start) at p.
 func movedTo(a actuation.Action, p image.Point) actuation.Action {
 	x, y := p.X, p.Y

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"image"
+	"strings"
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/deskhand/deskhand/actuation"
 	"github.com/deskhand/deskhand/app/overlay"
@@ -174,4 +177,66 @@ func TestApproverDialogEditsText(t *testing.T) {
 	case <-time.After(3 * time.Second):
 		t.Fatal("the edit did not answer")
 	}
+}
+
+// After a takeover the window asks whether to go on: Continue resumes, Stop does
+// not, and a stopped run ends the question.
+func TestApproverPause(t *testing.T) {
+	a := newLoopApp(t)
+	w := a.NewWindow("t")
+	req := planner.PauseRequest{Step: 3, Action: actuation.Action{Type: actuation.TypeText, Text: "hello"},
+		Reason: "you pressed a key while deskhand was acting: deskhand stopped and left the desktop to you"}
+	for _, tc := range []struct {
+		button string
+		want   bool
+	}{{"Continue", true}, {"Stop", false}} {
+		done := make(chan bool, 1)
+		go func() {
+			resume, err := approver{win: w}.Pause(context.Background(), req)
+			if err != nil {
+				t.Error(err)
+			}
+			done <- resume
+		}()
+		var tapped bool
+		waitFor(t, func() bool {
+			top := w.Canvas().Overlays().Top()
+			if top == nil {
+				return false
+			}
+			if l := findLabelContaining(top, "You pressed a key while deskhand was acting, so deskhand stepped back"); l == nil {
+				return false
+			}
+			if b := findButton(top, tc.button); b != nil {
+				test.Tap(b)
+				tapped = true
+			}
+			return tapped
+		})
+		select {
+		case got := <-done:
+			if got != tc.want {
+				t.Errorf("%s: resume %v, want %v", tc.button, got, tc.want)
+			}
+		case <-time.After(3 * time.Second):
+			t.Fatalf("%s did not answer", tc.button)
+		}
+	}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	stop := errors.New("stopped by the user")
+	cancel(stop)
+	if _, err := (approver{win: w}).Pause(ctx, req); !errors.Is(err, stop) {
+		t.Errorf("Pause after stop = %v, want %v", err, stop)
+	}
+}
+
+// findLabelContaining returns the first label under o whose text contains s.
+func findLabelContaining(o fyne.CanvasObject, s string) *widget.Label {
+	var found *widget.Label
+	walk(o, func(c fyne.CanvasObject) {
+		if l, ok := c.(*widget.Label); ok && strings.Contains(l.Text, s) && found == nil {
+			found = l
+		}
+	})
+	return found
 }

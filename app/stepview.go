@@ -93,7 +93,7 @@ func stepStatus(r *history.Run, s *history.Step, asking bool) (string, widget.Im
 			return "Acting…", widget.MediumImportance
 		case history.Executed:
 			acted++
-		case history.Failed, history.Rejected:
+		case history.Failed, history.Rejected, history.Interrupted:
 			failed++
 		case history.Skipped:
 			skipped++

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ollama/ollama/api"
@@ -80,6 +81,47 @@ type Agent struct {
 	// Think is the user's choice for a model that can think; nil lets a model
 	// that can think do so. See run.thinking.
 	Think *bool
+
+	// acting cancels the action running now, for Interrupt.
+	acting struct {
+		mu     sync.Mutex
+		cancel context.CancelCauseFunc
+	}
+}
+
+// Interrupt stops the action running now, if any, with cause, and reports
+// whether there was one. The run then pauses: an Approver that is also a Pauser
+// is asked whether to go on (the model is told its action may be incomplete);
+// without one, the run stops with cause (wrapped in ErrStopped). It is for the
+// user taking over the mouse or keyboard, and safe to call from any goroutine.
+func (a *Agent) Interrupt(cause error) bool {
+	a.acting.mu.Lock()
+	defer a.acting.mu.Unlock()
+	if a.acting.cancel == nil {
+		return false
+	}
+	a.acting.cancel(cause)
+	a.acting.cancel = nil
+	return true
+}
+
+// doInterruptible runs act with a context Interrupt can cancel.
+func (a *Agent) doInterruptible(ctx context.Context, act actuation.Action) (interrupted error, err error) {
+	actx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	a.acting.mu.Lock()
+	a.acting.cancel = cancel
+	a.acting.mu.Unlock()
+	err = a.Actuator.Do(actx, act)
+	a.acting.mu.Lock()
+	a.acting.cancel = nil
+	a.acting.mu.Unlock()
+	if actx.Err() != nil && ctx.Err() == nil {
+		if cause := context.Cause(actx); cause != nil && !errors.Is(cause, context.Canceled) {
+			return cause, err
+		}
+	}
+	return nil, err
 }
 
 // Run drives the desktop until the model reports done, fails or asks for the user,
@@ -325,7 +367,9 @@ func (r *run) act(ctx context.Context, step int, frame perception.Frame, dec Dec
 		return "", nil, false, fmt.Errorf("approver answered %q", ans.Verdict)
 	}
 	t0 := time.Now()
-	if err := r.Actuator.Do(ctx, act); err != nil {
+	if cause, err := r.doInterruptible(ctx, act); cause != nil {
+		return r.pause(ctx, step, act, cause)
+	} else if err != nil {
 		if ctx.Err() != nil {
 			return "", nil, false, context.Cause(ctx)
 		}
@@ -352,6 +396,29 @@ func (r *run) act(ctx context.Context, step int, frame perception.Frame, dec Dec
 		return "The user corrected your action; it was performed as: " + act.Describe() + ".", &act, false, nil
 	}
 	return "", &act, false, nil
+}
+
+// pause handles an action Interrupt stopped: the user took over. A Pauser is
+// asked whether to go on; the model is then told its action may be half done and
+// looks at the screen afresh. Without a Pauser, or if the user says stop, the run
+// stops.
+func (r *run) pause(ctx context.Context, step int, act actuation.Action, cause error) (note string, did *actuation.Action, quit bool, err error) {
+	r.emit(Event{Kind: Paused, Step: step, Action: &act, Text: cause.Error()})
+	p, ok := r.Approver.(Pauser)
+	if !ok {
+		return "", nil, false, fmt.Errorf("%w: %w", ErrStopped, cause)
+	}
+	resume, err := p.Pause(ctx, PauseRequest{Step: step, Action: act, Reason: cause.Error()})
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return "", nil, false, context.Cause(ctx)
+	case err != nil:
+		return "", nil, false, fmt.Errorf("%w: %w (and asking to go on failed: %v)", ErrStopped, cause, err)
+	case !resume:
+		return "", nil, false, fmt.Errorf("%w: %w", ErrStopped, cause)
+	}
+	r.emit(Event{Kind: Resumed, Step: step})
+	return fmt.Sprintf("The user took control while your action (%s) ran, so it may be incomplete, and then handed control back. Look at the new screenshot before going on.", act.Describe()), nil, false, nil
 }
 
 // remember adds an action that ran to the short history Classify reads.

@@ -33,7 +33,11 @@ const (
 	ActionExecuted EventKind = "action_executed"
 	ActionFailed   EventKind = "action_failed"
 	ScreenSettled  EventKind = "screen_settled"
-	RunFinished    EventKind = "run_finished"
+	// Paused: the user took over during an action (Text says how); Resumed:
+	// they handed control back.
+	Paused      EventKind = "paused"
+	Resumed     EventKind = "resumed"
+	RunFinished EventKind = "run_finished"
 )
 
 // Event is one thing that happened in a run, as plain data: the app renders it, the

@@ -137,6 +137,20 @@ type Approver interface {
 	Approve(ctx context.Context, req ApprovalRequest) (Approval, error)
 }
 
+// Pauser is an Approver that can also ask, after the user took over in the
+// middle of an action (Agent.Interrupt), whether to go on. It blocks until the
+// user answers or ctx is done; resume false stops the run.
+type Pauser interface {
+	Pause(ctx context.Context, req PauseRequest) (resume bool, err error)
+}
+
+// PauseRequest says what was interrupted and why.
+type PauseRequest struct {
+	Step   int              `json:"step"`
+	Action actuation.Action `json:"action"`
+	Reason string           `json:"reason"`
+}
+
 // ApproverFunc adapts a function to Approver.
 type ApproverFunc func(context.Context, ApprovalRequest) (Approval, error)
 

@@ -95,6 +95,39 @@ func (t *terminalApprover) Approve(ctx context.Context, req planner.ApprovalRequ
 	}
 }
 
+// Pause says deskhand stepped back because the user took over, and waits for
+// them to hand control back (Enter) or stop (q).
+func (t *terminalApprover) Pause(ctx context.Context, req planner.PauseRequest) (bool, error) {
+	fmt.Fprintf(t.out, "  paused: %s.\n  The desktop is yours; deskhand will look at the screen again before it goes on.\n", pauseReason(req.Reason))
+	for {
+		fmt.Fprint(t.out, "  [c]ontinue / [q]uit: ")
+		line, err := t.readLine(ctx)
+		if errors.Is(err, io.EOF) {
+			fmt.Fprintln(t.out)
+			return false, nil
+		}
+		if err != nil {
+			fmt.Fprintln(t.out)
+			return false, err
+		}
+		switch strings.ToLower(strings.TrimSpace(line)) {
+		case "", "c", "continue", "y", "yes":
+			return true, nil
+		case "q", "quit", "n", "no":
+			return false, nil
+		}
+	}
+}
+
+// pauseReason is the takeover's message without the sentence that says deskhand
+// stopped: it has only paused.
+func pauseReason(reason string) string {
+	if i := strings.Index(reason, ": deskhand stopped"); i > 0 {
+		return reason[:i]
+	}
+	return reason
+}
+
 // edit asks for the part of the action a person would change: the point, the
 // text or the keys.
 func (t *terminalApprover) edit(ctx context.Context, a actuation.Action) (actuation.Action, error) {
@@ -198,6 +231,8 @@ func (p *progress) print(e planner.Event) {
 		fmt.Fprintf(p.w, "  did: %s\n", e.Action.Describe())
 	case planner.ActionFailed:
 		fmt.Fprintf(p.w, "  failed: %s: %s\n", e.Action.Describe(), e.Error)
+	case planner.Resumed:
+		fmt.Fprintln(p.w, "  going on from the screen as it is now")
 	case planner.ModelLoading:
 		fmt.Fprintf(p.w, "loading %s…\n", e.Model)
 	case planner.ModelLoaded:

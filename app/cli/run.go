@@ -206,9 +206,12 @@ func Prepare(ctx context.Context, s Setup) (*Session, error) {
 	}, nil
 }
 
-// WatchHands makes the user's mouse stop the run: moving it while deskhand acts
-// (or, with betweenActions, at any time), or pushing it into the top-left corner,
-// calls stop with a cause wrapping planner.ErrStopped (exit status 3). release
+// WatchHands hands the desktop back to the user when they take it: moving the
+// mouse, pressing a key or a button while deskhand acts interrupts the action,
+// and the run pauses (planner.Agent.Interrupt: the approver asks whether to go
+// on; without one the run stops). Pushing the pointer into the top-left corner,
+// or taking over with betweenActions while no action runs, calls stop with a
+// cause wrapping planner.ErrStopped (exit status 3). release
 // stops watching and hands the clipboard deskhand restored to a clipboard
 // manager; call it when the run ends, also after an error. The error, when not
 // nil, says why the mouse cannot stop the run (no display is not an error:
@@ -219,6 +222,9 @@ func (s *Session) WatchHands(ctx context.Context, betweenActions bool, stop cont
 		return func() {}, nil
 	}
 	stopWatch, err := actuation.WatchTakeover(ctx, hands, actuation.TakeoverOptions{BetweenActions: betweenActions}, func(reason error) {
+		if errors.Is(reason, actuation.ErrTakeover) && s.Agent.Interrupt(reason) {
+			return
+		}
 		stop(fmt.Errorf("%w: %w", planner.ErrStopped, reason))
 	})
 	if err != nil {
@@ -282,6 +288,9 @@ func run(ctx context.Context, o runOptions, host string, client *api.Client, std
 		if cause := context.Cause(ctx); errors.Is(cause, planner.ErrPanicKey) ||
 			errors.Is(cause, actuation.ErrTakeover) || errors.Is(cause, actuation.ErrFailsafe) {
 			return ExitStopped, cause
+		}
+		if err != nil && err != planner.ErrStopped {
+			return ExitStopped, err // a takeover the user did not resume from
 		}
 		return ExitStopped, errors.New("stopped")
 	case planner.StatusAsked:

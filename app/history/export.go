@@ -142,6 +142,8 @@ func (a *Act) Describe() string {
 		return "Not done: " + d + " — " + a.Error
 	case Failed:
 		return "Failed: " + d + " — " + a.Error
+	case Interrupted:
+		return "Interrupted: " + d + " — you took over"
 	}
 	return d
 }

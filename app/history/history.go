@@ -83,6 +83,8 @@ const (
 	Skipped  Outcome = "skipped"
 	Rejected Outcome = "rejected" // invalid: never performed
 	Failed   Outcome = "failed"
+	// Interrupted: the user took over while it ran; it may be half done.
+	Interrupted Outcome = "interrupted"
 )
 
 // Act is one action of a step.
@@ -194,6 +196,10 @@ func (r *Run) Apply(e planner.Event, image string) {
 	case planner.ActionFailed:
 		if a := s.open(); a != nil {
 			a.Outcome, a.Error = Failed, e.Error
+		}
+	case planner.Paused:
+		if a := s.open(); a != nil {
+			a.Outcome, a.Error = Interrupted, e.Text
 		}
 	case planner.ScreenSettled:
 		s.Settled = true
