@@ -583,13 +583,7 @@ func TestPanicKeyStopsTyping(t *testing.T) {
 	// path's own cancelling is tested in actuation).
 	cmd, errb := startRun(t, d, srv, "type a long text", "DESKHAND_PASTE=off")
 
-	size := func() int64 {
-		fi, err := os.Stat(out)
-		if err != nil {
-			return 0
-		}
-		return fi.Size()
-	}
+	size := func() int64 { return fileSize(out) }
 	for deadline := time.Now().Add(20 * time.Second); size() < 20; time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("typing did not start; stderr: %s", errb.String())
@@ -737,6 +731,15 @@ func TestTerminalApproval(t *testing.T) {
 	}
 }
 
+// fileSize is the size of the file at path, 0 while it does not exist.
+func fileSize(path string) int64 {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
 // TestTakeoverPauses: the user moving the mouse while deskhand types stops the
 // typing at once and pauses the run; on the terminal they hand control back, and
 // the model is told its action may be incomplete and sees the screen afresh.
@@ -767,13 +770,7 @@ func TestTakeoverPauses(t *testing.T) {
 	}
 	waitFor("[y]es / [n]o (skip) / [e]dit / [q]uit")
 	io.WriteString(stdin, "y\n")
-	size := func() int64 {
-		fi, err := os.Stat(out)
-		if err != nil {
-			return 0
-		}
-		return fi.Size()
-	}
+	size := func() int64 { return fileSize(out) }
 	for deadline := time.Now().Add(20 * time.Second); size() < 20; time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("typing did not start; output: %s", outb.String())

@@ -68,15 +68,7 @@ func TestX11Takeover(t *testing.T) {
 	do(t, desk, Action{Type: Click, X: Int(x + w/2), Y: Int(y + h/2)})
 
 	// The user moves the mouse while a long text is typed.
-	type result struct {
-		err error
-		at  time.Time
-	}
-	done := make(chan result, 1)
-	go func() {
-		err := desk.Do(ctx, Action{Type: TypeText, Text: strings.Repeat("abcdefghij", 200)})
-		done <- result{err, time.Now()}
-	}()
+	done := typeLong(ctx, desk)
 	time.Sleep(300 * time.Millisecond)
 	d.Output(t, "xdotool", "mousemove", "700", "500")
 	moved := time.Now()
@@ -100,6 +92,23 @@ func TestX11Takeover(t *testing.T) {
 	if late := r.at.Sub(moved); late > 150*time.Millisecond {
 		t.Errorf("Do returned %v after the move, want within ~100 ms", late)
 	}
+}
+
+// acted is how an action ended, and when.
+type acted struct {
+	err error
+	at  time.Time
+}
+
+// typeLong types 2000 characters key by key with desk, from a goroutine: time
+// enough to take over.
+func typeLong(ctx context.Context, desk *Desktop) <-chan acted {
+	done := make(chan acted, 1)
+	go func() {
+		err := desk.Do(ctx, Action{Type: TypeText, Text: strings.Repeat("abcdefghij", 200)})
+		done <- acted{err, time.Now()}
+	}()
+	return done
 }
 
 func TestX11Failsafe(t *testing.T) {

@@ -5,7 +5,6 @@ package actuation
 import (
 	"context"
 	"errors"
-	"strings"
 	"testing"
 	"time"
 
@@ -170,15 +169,7 @@ func TestX11KeyTakeover(t *testing.T) {
 	case <-time.After(150 * time.Millisecond):
 	}
 
-	type result struct {
-		err error
-		at  time.Time
-	}
-	done := make(chan result, 1)
-	go func() {
-		err := desk.Do(ctx, Action{Type: TypeText, Text: strings.Repeat("abcdefghij", 200)})
-		done <- result{err, time.Now()}
-	}()
+	done := typeLong(ctx, desk)
 	time.Sleep(300 * time.Millisecond)
 	select {
 	case f := <-fired:
