@@ -19,8 +19,10 @@ import (
 // Keys and buttons are watched where the platform says which device an event
 // came from (openInput): on X11 XInput 2 raw events, where deskhand's own input
 // comes from the XTEST devices and the user's from any other; on Windows a
-// low-level keyboard and mouse hook, where deskhand's is flagged as injected.
-// Elsewhere only the pointer is, and the panic key covers the keyboard.
+// low-level keyboard and mouse hook, where deskhand's is flagged as injected; on
+// macOS an event tap, where deskhand's carries its own process id. Where that
+// cannot start (no permission), only the pointer is, and the panic key covers the
+// keyboard.
 
 var (
 	// ErrTakeover means the user moved the mouse while deskhand was acting.
