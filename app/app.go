@@ -50,8 +50,8 @@ func Run() int {
 		fmt.Fprintln(os.Stderr, "deskhand:", err)
 		return cli.ExitUsage
 	}
-	// The overlay asks at the target on the screen; without one (no X11 SHAPE,
-	// Windows, macOS) the window's dialog with the frozen frame asks alone.
+	// The overlay asks at the target on the screen; without one (no X11 SHAPE, a
+	// missing macOS framework) the window's dialog with the frozen frame asks alone.
 	ov, err := overlay.Open()
 	var hide func(context.Context) (func(), error)
 	if err != nil {

@@ -8,9 +8,13 @@
 // they are tested without a display. The windows are platform code: on X11
 // (x11.go) two override-redirect windows, the marker shaped with the SHAPE
 // extension and transparent to clicks, the panel beside it, never over the
-// target, and the four keys grabbed only while the overlay waits. Elsewhere Open
-// returns ErrUnsupported and the app falls back to its own window (a frozen
-// screenshot with the target drawn, see Thumbnail).
+// target, and the four keys grabbed only while the overlay waits; on Windows
+// (overlay_windows.go) topmost layered windows, the marker transparent to clicks,
+// the panel never activated, the keys registered as hotkeys while it waits; on
+// macOS (overlay_darwin.go) non-activating floating NSPanels through purego, the
+// keys taken by an event tap while it waits. Where Open fails (no X11 SHAPE, a
+// missing framework) it returns ErrUnsupported and the app falls back to its own
+// window (a frozen screenshot with the target drawn, see Thumbnail).
 package overlay
 
 import (
@@ -21,7 +25,7 @@ import (
 	"github.com/deskhand/deskhand/actuation"
 )
 
-// ErrUnsupported is returned by Open where the platform has no overlay yet.
+// ErrUnsupported is returned by Open where the platform cannot show the overlay.
 var ErrUnsupported = errors.New("the on-screen overlay is not available on this platform")
 
 // Prompt is what the overlay shows for one action.
@@ -228,12 +232,12 @@ func PlacePanel(p Prompt, size image.Point) image.Rectangle {
 	} {
 		tries = append(tries, clampTo(image.Rectangle{Min: c, Max: c.Add(size)}, mon))
 	}
-	best, bestCost := tries[0], math.MaxInt
+	best, bestCost := tries[0], int64(math.MaxInt64)
 	for _, r := range tries {
-		cost := r.Intersect(marker).Dx() * r.Intersect(marker).Dy()
+		cost := int64(r.Intersect(marker).Dx()) * int64(r.Intersect(marker).Dy())
 		for _, tp := range Targets(p.Action) {
 			if tp.In(r) {
-				cost += 1 << 40
+				cost += 1 << 40 // worse than any overlap with the marker
 			}
 		}
 		if cost < bestCost {
