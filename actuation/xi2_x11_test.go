@@ -21,7 +21,7 @@ import (
 // not. fakeUser returns a connection whose XTEST input goes through that master
 // (XISetClientPointer makes it the connection's pointer, and XTEST picks the
 // keyboard paired with it).
-func fakeUser(t *testing.T, d *xvfbtest.Display) *xgb.Conn {
+func fakeUser(t testing.TB, d *xvfbtest.Display) *xgb.Conn {
 	t.Helper()
 	c := xconn(t, d)
 	if err := xtest.Init(c); err != nil {
@@ -72,7 +72,7 @@ func fakeUser(t *testing.T, d *xvfbtest.Display) *xgb.Conn {
 }
 
 // masters returns the ids of the master pointer and keyboard named name.
-func masters(t *testing.T, c *xgb.Conn, op byte, name string) (ptr, kbd uint16) {
+func masters(t testing.TB, c *xgb.Conn, op byte, name string) (ptr, kbd uint16) {
 	t.Helper()
 	req := make([]byte, 4)
 	xgb.Put16(req, xiAllDevices)
@@ -102,7 +102,7 @@ func masters(t *testing.T, c *xgb.Conn, op byte, name string) (ptr, kbd uint16) 
 }
 
 // press presses and releases keycode k, or button k with button, through c.
-func press(t *testing.T, c *xgb.Conn, k byte, button bool) {
+func press(t testing.TB, c *xgb.Conn, k byte, button bool) {
 	t.Helper()
 	down, up := byte(xproto.KeyPress), byte(xproto.KeyRelease)
 	if button {
@@ -193,6 +193,41 @@ func TestX11KeyTakeover(t *testing.T) {
 	if !errors.Is(r.err, context.Canceled) || !errors.Is(context.Cause(ctx), ErrTakeover) {
 		t.Errorf("Do = %v with cause %v, want cancelled by the takeover", r.err, context.Cause(ctx))
 	}
+}
+
+// BenchmarkKeyTakeover measures how long a key pressed on the user's keyboard
+// takes to reach WatchTakeover's callback while deskhand acts: the X server's
+// raw event, the filter under xgb, and the judge.
+func BenchmarkKeyTakeover(b *testing.B) {
+	d, _ := x11Desktop(b)
+	user := fakeUser(b, d)
+	desk := &Desktop{}
+	fired := make(chan time.Time, 1)
+	stop, err := WatchTakeover(b.Context(), desk, TakeoverOptions{BetweenActions: true}, func(error) {
+		select {
+		case fired <- time.Now():
+		default:
+		}
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer stop()
+	time.Sleep(50 * time.Millisecond)
+	var total time.Duration
+	for b.Loop() {
+		desk.ptr.begin() // a new action: one takeover each
+		t0 := time.Now()
+		press(b, user, 50, false)
+		select {
+		case at := <-fired:
+			total += at.Sub(t0)
+		case <-time.After(2 * time.Second):
+			b.Fatal("the key press was not reported")
+		}
+		desk.ptr.end()
+	}
+	b.ReportMetric(float64(total.Microseconds())/float64(b.N)/1000, "ms/takeover")
 }
 
 func TestParseDisplay(t *testing.T) {
