@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"github.com/klauspost/compress/flate"
-	"hash/adler32"
 	"hash/crc32"
 	"image"
 	"image/png"
@@ -205,7 +204,7 @@ func (b *pngBand) encode(img *image.RGBA, y0, y1 int, last bool, filter byte) {
 		return img.Pix[off : off+4*w]
 	}
 	alpha := byte(255)
-	ad := adler32.New()
+	ad := uint32(1)
 	for y := y0; y < y1; y++ {
 		cur, prev := line(y), b.zero
 		if y > 0 {
@@ -221,11 +220,11 @@ func (b *pngBand) encode(img *image.RGBA, y0, y1 int, last bool, filter byte) {
 		default:
 			alpha &= rgbRow(f, cur)
 		}
-		ad.Write(b.row)
+		ad = adler32Update(ad, b.row)
 		b.fw.Write(b.row) // writes to a bytes.Buffer cannot fail
 	}
 	b.opaque = alpha == 255
-	b.finish(ad.Sum32(), int64(y1-y0)*int64(n+1), last)
+	b.finish(ad, int64(y1-y0)*int64(n+1), last)
 }
 
 // start readies b's output and compressor for a band.
@@ -274,7 +273,7 @@ func (b *pngBand) encodeResized(src *image.RGBA, xs, ys taps, y0, y1 int, last b
 	b.rr.reset(src)
 	defer func() { b.rr.srcOf = nil }() // the pool must not keep the capture
 	b.start()
-	ad := adler32.New()
+	ad := uint32(1)
 	for y := y0; y < y1; y += resizedRows {
 		k := min(resizedRows, y1-y)
 		raw := b.raw[:k*n]
@@ -283,10 +282,10 @@ func (b *pngBand) encodeResized(src *image.RGBA, xs, ys taps, y0, y1 int, last b
 			row[0] = filterNone
 			b.rr.row(row[1:], xs, ys, y+i, 3)
 		}
-		ad.Write(raw)
+		ad = adler32Update(ad, raw)
 		b.fw.Write(raw) // writes to a bytes.Buffer cannot fail
 	}
-	b.finish(ad.Sum32(), int64(y1-y0)*int64(n), last)
+	b.finish(ad, int64(y1-y0)*int64(n), last)
 }
 
 // opaqueRows reports whether rows [y0, y1) of img are fully opaque.

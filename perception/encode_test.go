@@ -228,3 +228,25 @@ func BenchmarkResizePNG(b *testing.B) {
 		})
 	}
 }
+
+// adler32Update must agree with hash/adler32 at every length around its
+// 16-byte steps and 5552-byte blocks, on bytes that maximise the sums too.
+func TestAdler32Update(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	random := make([]byte, 40000)
+	for i := range random {
+		random[i] = byte(rng.IntN(256))
+	}
+	ff := bytes.Repeat([]byte{0xff}, 40000)
+	for _, data := range [][]byte{random, ff} {
+		for _, n := range []int{0, 1, 15, 16, 17, 31, 32, 100, 5551, 5552, 5553, 5568, 11104, 11105, 33333, 40000} {
+			for _, from := range []uint32{1, 0xfff0fff0} {
+				p := data[:n]
+				want := adler32Combine(from, adler32.Checksum(p), int64(n))
+				if got := adler32Update(from, p); got != want {
+					t.Errorf("%d bytes (0x%02x…) from %08x: %08x, want %08x", n, data[0], from, got, want)
+				}
+			}
+		}
+	}
+}

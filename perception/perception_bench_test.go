@@ -18,11 +18,12 @@ import (
 // must handle, each on its own Xvfb desktop filled with terminals of text, with
 // the steps side by side in one run so their ratio can be read off:
 //
-//	capture  reading the monitor's pixels (the backend alone)
-//	resize   scaling a capture to the model's grid
-//	encode   encoding the resized image as Capture does (PNG)
-//	frame    the whole of Capture: capture, resize and encode
-//	frame32  the same for a factor-32 model (Qwen3-VL)
+//	capture    reading the monitor's pixels (the backend alone)
+//	resize     scaling a capture to the model's grid
+//	encode     encoding the resized image as PNG
+//	resizepng  resizing and encoding fused, as Capture does both
+//	frame      the whole of Capture: capture, resize and encode
+//	frame32    the same for a factor-32 model (Qwen3-VL)
 //
 // frame / capture is the overhead perception adds on top of reading the screen.
 func BenchmarkPerception(b *testing.B) {
@@ -97,6 +98,18 @@ func benchPerception(b *testing.B, w, h int) {
 		reportCPU(b, cpu)
 		b.ReportMetric(float64(n)/1024, "KB")
 		b.ReportMetric(float64(std.Len())/1024, "std-KB")
+	})
+	b.Run("resizepng", func(b *testing.B) {
+		var buf bytes.Buffer
+		cpu := processCPU()
+		for b.Loop() {
+			buf.Reset()
+			if !resizePNG(&buf, img, size) {
+				b.Fatal("resizePNG declined a capture")
+			}
+		}
+		reportCPU(b, cpu)
+		b.ReportMetric(float64(buf.Len())/1024, "KB")
 	})
 	// frame is Capture for a factor-28 model (Qwen2.5-VL, UI-TARS), frame32 for
 	// Qwen3-VL's factor 32.

@@ -103,6 +103,11 @@ type taps struct {
 	// (horizontal and vertical), or nil when those do not apply: only
 	// Catmull-Rom taps whose sums stay within what packed lanes can hold.
 	w11, w12 []uint64
+
+	// h16 is w11 laid out for horizontalSSE2: per output and pair of taps,
+	// the pair's two weights as int16s, repeated four times (one pair per
+	// channel). Nil without w11, with an odd tap count, or without SIMD.
+	h16 []int16
 }
 
 // weights is one output's filter before normalisation: ws[k] is the weight of
@@ -207,6 +212,15 @@ func cubicTaps(n, m int, even bool) taps {
 	}
 	t := makeTaps(n, outs, even)
 	t.w11, t.w12 = packedWeights(t, hBits), packedWeights(t, vBits)
+	if haveSIMD && t.w11 != nil && t.n%2 == 0 {
+		t.h16 = make([]int16, len(t.w11)*4)
+		for i := 0; i < len(t.w11); i += 2 {
+			for c := range 4 {
+				t.h16[i*4+2*c] = int16(int64(t.w11[i]))
+				t.h16[i*4+2*c+1] = int16(int64(t.w11[i+1]))
+			}
+		}
+	}
 	return t
 }
 
@@ -517,7 +531,16 @@ type rowResizer struct {
 	prevOut  []uint8
 	prevTaps *int // the horizontal taps prevOut was filtered with
 	prevOK   bool
+
+	// rowSIMD's scratch: the vertical sums (int16 RGBA, lifted), the
+	// previous row's, the pair entries, and the source rows being read.
+	v16, prev16, ent []int16
+	rowPtr           [simdMaxTaps]*uint8
+	noSIMD           bool // tests compare the kernels with and without
 }
+
+// simdMaxTaps is the most vertical taps rowSIMD takes.
+const simdMaxTaps = 8
 
 // spreadRing is how many spread source rows a rowResizer keeps: more than the
 // taps any output reads, so consecutive output rows reuse them.
@@ -567,6 +590,10 @@ func (r *rowResizer) spreadRow(y int) []uint64 {
 // row resizes output row y of the opaque image reset was given into out, px
 // bytes per pixel (see filterRowRGB).
 func (r *rowResizer) row(out []uint8, xs, ys taps, y, px int) {
+	if haveSIMD && !r.noSIMD && xs.h16 != nil && ys.w12 != nil && ys.n <= simdMaxTaps {
+		r.rowSIMD(out, xs, ys, y, px)
+		return
+	}
 	if xs.w11 == nil || ys.w12 == nil || ys.n > spreadRing/2 {
 		verticalOpaque(r.acc, r.srcOf, ys, y)
 		filterRowRGB(out, r.acc, xs, px)
@@ -613,6 +640,63 @@ func (r *rowResizer) row(out []uint8, xs, ys taps, y, px int) {
 	if len(r.vert) != len(v) {
 		r.vert = make([]uint64, len(v))
 	}
+	r.prevOut = append(r.prevOut[:0], out...)
+	r.prevTaps, r.prevOK = unsafe.SliceData(xs.start), true
+}
+
+// rowSIMD is row with the SSE2 kernels, which do the packed kernels' arithmetic
+// exactly, channel by channel: each vertical sum is 64 + (Σ w12·p + 2048) >> 12
+// and each output channel clamp8((Σ w11·v + 1024) >> 11 - 64), which is what
+// the packed lanes hold before and after the horizontal pass. PMADDWD
+// multiplies pairs of int16s and sums them: the vertical pass feeds it two
+// source rows' bytes interleaved, the horizontal one two neighbouring pixels'
+// sums interleaved (pairSSE2), so one instruction weights two taps of a pixel's
+// four channels. A row whose vertical sums repeat the previous row's is copied,
+// as in row.
+func (r *rowResizer) rowSIMD(out []uint8, xs, ys taps, y, px int) {
+	src := r.srcOf
+	w := src.Rect.Dx()
+	if len(r.v16) != 4*(w+4) {
+		r.v16, r.prev16 = make([]int16, 4*(w+4)), make([]int16, 4*(w+4))
+		r.ent = make([]int16, 8*(w+2))
+		r.prevOK = false
+	}
+	n := ys.n
+	ws := ys.w12[y*n : (y+1)*n]
+	var wts [simdMaxTaps / 2]uint32
+	rows := r.rowPtr[:n]
+	for k := range rows {
+		off := src.PixOffset(src.Rect.Min.X, src.Rect.Min.Y+ys.start[y]+k)
+		rows[k] = &src.Pix[off]
+		wts[k/2] |= uint32(uint16(int16(int64(ws[k])))) << (16 * (k % 2))
+	}
+	if n%2 == 1 {
+		r.rowPtr[n] = r.rowPtr[n-1] // with weight 0
+	}
+	chunks := w / 4
+	v := r.v16[:4*w]
+	if chunks > 0 {
+		verticalSSE2(&v[0], &r.rowPtr[0], &wts[0], (n+1)/2, chunks)
+	}
+	for i := 16 * chunks; i < 4*w; i++ { // the last w%4 pixels
+		var s int32
+		for k, wk := range ws {
+			off := src.PixOffset(src.Rect.Min.X, src.Rect.Min.Y+ys.start[y]+k)
+			s += int32(int64(wk)) * int32(src.Pix[off+i])
+		}
+		v[i] = int16(lift + (s+1<<(vBits-1))>>vBits)
+	}
+	r.rowPtr = [simdMaxTaps]*uint8{} // keep no capture alive
+	m := len(out) / px
+	if r.prevOK && r.prevTaps == unsafe.SliceData(xs.start) && len(r.prevOut) == len(out) && slices.Equal(v, r.prev16[:4*w]) {
+		copy(out, r.prevOut)
+		return
+	}
+	if m > 0 {
+		pairSSE2(&r.ent[0], &r.v16[0], w)
+		horizontalSSE2(&out[0], &r.ent[0], &xs.start[0], &xs.h16[0], m, xs.n/2, px)
+	}
+	r.v16, r.prev16 = r.prev16, r.v16
 	r.prevOut = append(r.prevOut[:0], out...)
 	r.prevTaps, r.prevOK = unsafe.SliceData(xs.start), true
 }

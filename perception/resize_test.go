@@ -4,6 +4,7 @@ import (
 	"image"
 	"image/color"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	xdraw "golang.org/x/image/draw"
@@ -300,4 +301,66 @@ func blocks(w, h int) *image.RGBA {
 		}
 	}
 	return img
+}
+
+// The SSE2 kernels must give exactly the packed kernels' bytes, RGB and RGBA,
+// at the sizes captures come in and at widths that leave a tail of fewer than
+// four pixels, on noise (most overshoot) and on screens with flat runs and
+// repeated rows.
+func TestResizeSIMD(t *testing.T) {
+	if !haveSIMD {
+		t.Skip("no SIMD kernels on this architecture")
+	}
+	for _, tc := range []struct{ from, to image.Point }{
+		{image.Pt(1920, 1080), image.Pt(1904, 1064)},
+		{image.Pt(2560, 1440), image.Pt(1904, 1064)},
+		{image.Pt(1366, 768), image.Pt(1372, 784)},
+		{image.Pt(1920, 1080), image.Pt(1920, 1088)},
+		{image.Pt(103, 61), image.Pt(101, 59)},
+		{image.Pt(75, 40), image.Pt(57, 33)},
+		{image.Pt(7, 9), image.Pt(6, 8)},
+		{image.Pt(5, 9), image.Pt(6, 11)},
+		{image.Pt(4, 6), image.Pt(6, 5)},
+	} {
+		xs, ys := filterTaps(tc.from.X, tc.to.X, true), filterTaps(tc.from.Y, tc.to.Y, false)
+		if xs.h16 == nil || ys.w12 == nil || ys.n > simdMaxTaps {
+			t.Errorf("%v→%v: the SIMD kernels do not apply", tc.from, tc.to)
+			continue
+		}
+		for _, name := range []string{"noise", "screen", "blocks", "sub"} {
+			var src *image.RGBA
+			switch name {
+			case "noise":
+				src = noise(tc.from.X, tc.from.Y, 9)
+			case "screen":
+				src = syntheticScreen(tc.from.X, tc.from.Y)
+			case "blocks":
+				src = blocks(tc.from.X, tc.from.Y)
+			case "sub":
+				src = randomSub(rand.New(rand.NewPCG(5, 6)), tc.from)
+				for i := 3; i < len(src.Pix); i += 4 {
+					src.Pix[i] = 255
+				}
+			}
+			for _, px := range []int{3, 4} {
+				var simd, plain rowResizer
+				simd.reset(src)
+				plain.reset(src)
+				plain.noSIMD = true
+				got, want := make([]uint8, px*tc.to.X), make([]uint8, px*tc.to.X)
+				for y := range tc.to.Y {
+					simd.row(got, xs, ys, y, px)
+					plain.row(want, xs, ys, y, px)
+					if !slices.Equal(got, want) {
+						i := 0
+						for got[i] == want[i] {
+							i++
+						}
+						t.Fatalf("%s %v→%v px %d: row %d byte %d = %d, the packed kernels give %d",
+							name, tc.from, tc.to, px, y, i, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
 }
