@@ -294,7 +294,7 @@ func startTask(ctx context.Context, job Job, hide func(context.Context) (func(),
 	if err != nil {
 		return planner.Result{Status: planner.StatusFailed}, err
 	}
-	defer sess.Trace.Close()
+	defer sess.Close()
 	if job.Traced != nil {
 		job.Traced(sess.Trace.Dir)
 	}

@@ -3,6 +3,7 @@ package perception
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	"image/jpeg"
@@ -59,6 +60,9 @@ type Capturer struct {
 	// Capture comes right after Settle, and a capture is 12 ms at 1920x1080 and
 	// 60 ms at 3840x2160. Settle and Capture are called from one goroutine.
 	still *stillSample
+
+	// watch is Settle's source of damage reports (X11), kept between calls.
+	watch damageWatch
 }
 
 // stillSample is a capture Settle found still.
@@ -66,10 +70,13 @@ type stillSample struct {
 	img *image.RGBA
 	at  time.Time
 	mon Monitor
+	// unchanged, set when Settle had damage reports, reports whether nothing
+	// was drawn on mon since the sample; see fresh.
+	unchanged func(context.Context) bool
 }
 
-// stillFresh is how old Settle's last sample may be for Capture to use it: the
-// screen had been still for settleQuiet when it was taken.
+// stillFresh is how old Settle's last sample may be for Capture to use it when
+// Settle sampled: the screen had been still for settleQuiet when it was taken.
 const stillFresh = 100 * time.Millisecond
 
 func (c *Capturer) backend() backend {
@@ -187,7 +194,7 @@ func (c *Capturer) grab(ctx context.Context, be backend, m Monitor) (*image.RGBA
 			return nil, time.Time{}, fmt.Errorf("hide deskhand's windows before capturing: %w", err)
 		}
 	}
-	if still != nil && still.mon.Bounds == m.Bounds && time.Since(still.at) < stillFresh {
+	if still != nil && still.mon.Bounds == m.Bounds && still.fresh(ctx) {
 		return still.img, still.at, nil
 	}
 	r := m.Bounds
@@ -239,12 +246,18 @@ func encodePNG(img image.Image) ([]byte, string, error) {
 	return buf.Bytes(), "image/png", nil
 }
 
-// Settle waits until the screen stops changing: it samples the monitor Capture
-// would take every 50 ms and returns nil as soon as it has seen no change for
-// 100 ms, over at least three samples (see stability for what counts as no
-// change: a blinking caret does not). It returns nil after maxWait (DefaultSettle when maxWait <= 0) even if
-// the screen never settles, since animations and videos never do, and ctx's error
-// if ctx ends first.
+// Settle waits until the screen stops changing and returns nil as soon as it has
+// seen no change for a short quiet window (see stability for what counts as no
+// change: a blinking caret does not). It returns nil after maxWait
+// (DefaultSettle when maxWait <= 0) even if the screen never settles, since
+// animations and videos never do, and ctx's error if ctx ends first.
+//
+// On X11 it listens to the X server's damage reports (settleDamage): a still
+// screen is known still 70 ms after the call, and the screen is captured only
+// where and when something was drawn. Elsewhere, and on an X server without the
+// DAMAGE extension, it samples the monitor every 50 ms and waits for 100 ms
+// without change (settleSampling). Either way Capture right after it uses its
+// last capture when nothing changed since.
 //
 // The monitor is chosen once, at the start.
 func (c *Capturer) Settle(ctx context.Context, maxWait time.Duration) error {
@@ -257,8 +270,22 @@ func (c *Capturer) Settle(ctx context.Context, maxWait time.Duration) error {
 	if err != nil {
 		return err
 	}
+	c.still = nil
+	if dm := c.damageSource(be); dm != nil {
+		err := c.settleDamage(ctx, be, dm, m, deadline)
+		if !errors.Is(err, errDamageLost) {
+			return err
+		}
+		c.closeDamage()
+	}
+	return c.settleSampling(ctx, be, m, deadline)
+}
+
+// settleSampling is Settle without damage reports: it samples m every
+// settleInterval until stability says the screen has settled.
+func (c *Capturer) settleSampling(ctx context.Context, be backend, m Monitor, deadline time.Time) error {
 	var st stability
-	timer := time.NewTimer(maxWait)
+	timer := time.NewTimer(time.Until(deadline))
 	defer timer.Stop()
 	for {
 		start := time.Now()

@@ -162,8 +162,17 @@ type Session struct {
 	Trace *planner.Trace
 }
 
+// Close ends the session: its trace (Close may also have been called on it) and
+// the screen's connection for settle detection.
+func (s *Session) Close() error {
+	if c, ok := s.Agent.Screen.(interface{ Close() error }); ok {
+		c.Close()
+	}
+	return s.Trace.Close()
+}
+
 // Prepare checks Ollama, the model and the display, and builds the agent. The
-// caller sets Approver, adds its own event sink with Run, and closes the trace.
+// caller sets Approver, adds its own event sink with Run, and closes the session.
 // Its errors are setup errors (exit status 2).
 func Prepare(ctx context.Context, s Setup) (*Session, error) {
 	info, adapter, err := chooseModel(ctx, s.Client, s.Host, s.Model, s.Adapter)
@@ -257,7 +266,7 @@ func run(ctx context.Context, o runOptions, host string, client *api.Client, std
 		}
 		return ExitUsage, err
 	}
-	defer sess.Trace.Close()
+	defer sess.Close()
 	// With --yes nobody answers prompts between actions, so mouse movement then
 	// stops the run too.
 	release, err := sess.WatchHands(ctx, o.yes, o.stop)
