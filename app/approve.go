@@ -128,6 +128,11 @@ func (a approver) Pause(ctx context.Context, req planner.PauseRequest) (bool, er
 	defer fyne.Do(d.Hide)
 	select {
 	case v := <-answers:
+		if v && a.overlay != nil {
+			// Back to the run: the window steps aside again (see OnRunning), or
+			// it would be in the next screenshot.
+			fyne.Do(a.win.Hide)
+		}
 		return v, nil
 	case <-ctx.Done():
 		return false, context.Cause(ctx)
