@@ -289,6 +289,10 @@ type damageWatch struct {
 	src     damages
 	cleanup runtime.Cleanup
 	never   bool // the display has no damage reports: do not ask again
+	// proven is set once a damage report has led to a change on the screen:
+	// the reports are seen to follow what is drawn. Until then each settle is
+	// checked with a capture at its end (see settleDamage).
+	proven bool
 }
 
 // damageSource returns c's damage source for be, opening it if need be, or nil
@@ -298,6 +302,7 @@ func (c *Capturer) damageSource(be backend) damages {
 	if !ok || c.watch.never {
 		return nil
 	}
+	// (never is also set when the reports missed a change: see settleDamage.)
 	if c.watch.src != nil {
 		if c.watch.src.alive() {
 			return c.watch.src
@@ -366,6 +371,24 @@ func (c *Capturer) settleDamage(ctx context.Context, be backend, dm damages, m M
 	seen, looked := rep.n, start
 	changeAt := start
 	settled := func() error {
+		if !c.watch.proven {
+			// Under a compositing window manager the root window may not
+			// report what the compositor draws: until reports have been seen
+			// to follow a change, the screen is captured once more at the end
+			// and must show nothing the reports missed. If it does, this
+			// display's reports are not to be trusted, and Settle samples.
+			now := time.Now()
+			full, err := be.capture(m.Bounds)
+			if err != nil {
+				return fmt.Errorf("wait for the screen to settle: %w", err)
+			}
+			if st.look(thumbnail(full), now) {
+				c.watch.never = true
+				c.closeDamage()
+				return c.settleSampling(ctx, be, m, deadline)
+			}
+			img, looked = full, now
+		}
 		n := seen
 		c.still = &stillSample{img: img, at: looked, mon: m, unchanged: func(ctx context.Context) bool {
 			return dm.sync(ctx) == nil && dm.peek().n == n
@@ -412,6 +435,7 @@ func (c *Capturer) settleDamage(ctx context.Context, be backend, dm damages, m M
 				seen, looked = rep.n, now
 				switch {
 				case change:
+					c.watch.proven = true
 					changeAt = later(changeAt, rep.last)
 				case !now.Before(settleAt):
 					return settled()

@@ -283,6 +283,20 @@ func (d *damageDesk) damage() (damages, error) {
 	return d.src, nil
 }
 
+// provenCapturer is a Capturer on d whose damage reports have already been
+// seen to follow a change, so Settle trusts them without a last capture.
+func provenCapturer(d *damageDesk) *Capturer {
+	return &Capturer{be: d, watch: damageWatch{proven: true}}
+}
+
+// paintUnreported draws c over r without a damage report, as a compositor does
+// on a display whose root window does not report what it draws.
+func (d *damageDesk) paintUnreported(r image.Rectangle, c color.Color) {
+	d.mu.Lock()
+	draw.Draw(d.screen, r, image.NewUniform(c), image.Point{}, draw.Src)
+	d.mu.Unlock()
+}
+
 // paint draws c over r and reports it.
 func (d *damageDesk) paint(r image.Rectangle, c color.Color) {
 	d.mu.Lock()
@@ -457,7 +471,7 @@ func TestSettleDamage(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				d := newDamageDesk(mon, other)
-				c := &Capturer{be: d}
+				c := provenCapturer(d)
 				defer c.Close()
 				ctx := context.Background()
 				start := time.Now()
@@ -529,7 +543,7 @@ func TestCaptureAfterDamage(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
 		d := newDamageDesk(mon)
-		c := &Capturer{be: d}
+		c := provenCapturer(d)
 		defer c.Close()
 		start := time.Now()
 		if err := c.Settle(ctx, time.Second); err != nil {
@@ -565,6 +579,79 @@ func TestCaptureAfterDamage(t *testing.T) {
 		if n := len(d.captures()); n != 5 {
 			t.Errorf("Capture %v after Settle: %d captures in all, want 5", damageStillFresh, n)
 		}
+	})
+}
+
+// Until damage reports have been seen to follow a change, each Settle checks
+// them with a last capture; reports that miss a change are given up for good.
+func TestSettleDamageUntilProven(t *testing.T) {
+	mon := Monitor{Bounds: image.Rect(0, 0, 320, 240), Primary: true}
+	ctx := context.Background()
+	blue := color.RGBA{0, 0, 200, 255}
+	t.Run("a still screen is checked once more", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			d := newDamageDesk(mon)
+			c := &Capturer{be: d}
+			defer c.Close()
+			if err := c.Settle(ctx, time.Second); err != nil {
+				t.Fatal(err)
+			}
+			if n := len(d.captures()); n != 2 || c.still == nil || c.watch.never || c.watch.proven {
+				t.Errorf("%d captures, still %v, never %v, proven %v; want 2, a still sample, reports kept, not proven",
+					n, c.still != nil, c.watch.never, c.watch.proven)
+			}
+		})
+	})
+	t.Run("a reported change proves the reports", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			d := newDamageDesk(mon)
+			c := &Capturer{be: d}
+			defer c.Close()
+			go func() { <-d.started; time.Sleep(5 * time.Millisecond); d.paint(image.Rect(0, 0, 100, 100), blue) }()
+			if err := c.Settle(ctx, time.Second); err != nil {
+				t.Fatal(err)
+			}
+			if !c.watch.proven {
+				t.Fatal("a change the reports led to did not prove them")
+			}
+			before := len(d.captures())
+			if err := c.Settle(ctx, time.Second); err != nil {
+				t.Fatal(err)
+			}
+			if n := len(d.captures()) - before; n != 1 {
+				t.Errorf("a proven still Settle captured %d times, want 1", n)
+			}
+		})
+	})
+	t.Run("a change the reports missed", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			d := newDamageDesk(mon)
+			c := &Capturer{be: d}
+			defer c.Close()
+			go func() {
+				<-d.started
+				time.Sleep(10 * time.Millisecond)
+				d.paintUnreported(image.Rect(0, 0, 320, 120), blue)
+			}()
+			start := time.Now()
+			if err := c.Settle(ctx, time.Second); err != nil {
+				t.Fatal(err)
+			}
+			if !c.watch.never || c.watch.src != nil {
+				t.Errorf("never %v, source open %v: want the reports given up", c.watch.never, c.watch.src != nil)
+			}
+			if c.still == nil || !d.shows(c.still.img, mon) {
+				t.Error("the still sample does not show the change the reports missed")
+			}
+			t.Logf("settled after %v", time.Since(start))
+			before := len(d.captures())
+			if err := c.Settle(ctx, time.Second); err != nil {
+				t.Fatal(err)
+			}
+			if n := len(d.captures()) - before; n < 3 {
+				t.Errorf("the next Settle captured %d times: want sampling (3 or more)", n)
+			}
+		})
 	})
 }
 
