@@ -4,18 +4,15 @@ package overlay
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"image"
 	"image/color"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -44,145 +41,22 @@ func probePrompt(a actuation.Action) Prompt {
 
 // wineDesk is an Xvfb desktop with a booted Wine prefix and a built winprobe.
 type wineDesk struct {
-	d    *xvfbtest.Display
-	conn *xgb.Conn // the test's own connection, to read the screen
-	env  []string  // Wine's environment
-	wine string
-	exe  string
-}
-
-// wineTools are the programs the Wine tests run.
-type wineTools struct {
-	wine, mingw, goTool string
-	wineserver          string // "" if not found: the server then ends by itself
-}
-
-// needWine finds the tools, or skips t (fails it when DESKHAND_REQUIRE_WINE=1)
-// if one is missing.
-func needWine(t *testing.T) wineTools {
-	t.Helper()
-	look := func(names ...string) string {
-		for _, n := range names {
-			if p, err := exec.LookPath(n); err == nil {
-				return p
-			}
-		}
-		return ""
-	}
-	find := func(names ...string) string {
-		if p := look(names...); p != "" {
-			return p
-		}
-		msg := fmt.Sprintf("%s is not installed (apt-get install wine wine64 gcc-mingw-w64-x86-64; Go from https://go.dev/dl/)", strings.Join(names, " or "))
-		if os.Getenv("DESKHAND_REQUIRE_WINE") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-		return ""
-	}
-	return wineTools{
-		wine:       find("wine64", "wine"),
-		mingw:      find("x86_64-w64-mingw32-gcc"),
-		goTool:     find("go"),
-		wineserver: look("wineserver", "wineserver64", "/usr/lib/wine/wineserver64"),
-	}
+	d      *xvfbtest.Display
+	conn   *xgb.Conn // the test's own connection, to read the screen
+	prefix *xvfbtest.WinePrefix
+	exe    string
 }
 
 func startWine(t *testing.T) *wineDesk {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("Wine takes seconds to start: not in -short")
-	}
-	tools := needWine(t)
 	xvfbtest.Need(t, "xdotool", "xsetroot")
 	d := xvfbtest.Start(t, wineMonitor.Dx(), wineMonitor.Dy())
 	d.Setenv(t)
 	// Not black: where the marker's window is transparent, the screen must show
 	// what is under it, not the black of an unpainted window.
 	d.Output(t, "xsetroot", "-solid", "#5a8fc2")
-	dir := t.TempDir()
-	w := &wineDesk{d: d, wine: tools.wine, exe: filepath.Join(dir, "winprobe.exe")}
-	prefix := filepath.Join(dir, "prefix")
-	// -all: Wine's fixme lines would bury the test's output. mscoree and mshtml
-	// off: a new prefix would otherwise offer to download Mono and Gecko;
-	// winemenubuilder off: it writes desktop menus, and takes seconds at boot.
-	w.env = append(d.Env(), "WINEPREFIX="+prefix, "WINEARCH=win64", "WINEDEBUG=-all",
-		"WINEDLLOVERRIDES=mscoree,mshtml=;winemenubuilder.exe=d")
-
-	// Booting the prefix is the slow part: build while it boots.
-	run := func(c *exec.Cmd, timeout time.Duration) error {
-		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		defer cancel()
-		k := exec.CommandContext(ctx, c.Path, c.Args[1:]...)
-		k.Env, k.Dir = c.Env, c.Dir
-		// To a file, not a pipe: Wine's services inherit wineboot's output and
-		// outlive it, and Wait would wait for them to close a pipe.
-		out, err := os.CreateTemp(dir, "log")
-		if err != nil {
-			return err
-		}
-		defer out.Close()
-		k.Stdout, k.Stderr = out, out
-		if err := k.Run(); err != nil {
-			log, _ := os.ReadFile(out.Name())
-			return fmt.Errorf("%s: %w\n%s", strings.Join(c.Args, " "), err, log)
-		}
-		return nil
-	}
-	var wg sync.WaitGroup
-	errs := make([]error, 3)
-	jobs := []func() error{
-		func() error {
-			c := exec.Command(tools.wine, "wineboot", "--init")
-			c.Env = w.env
-			return run(c, 3*time.Minute)
-		},
-		func() error {
-			c := exec.Command(tools.goTool, "build", "-o", w.exe, "./testdata/winprobe")
-			c.Env = append(os.Environ(), "GOOS=windows", "GOARCH=amd64", "CGO_ENABLED=0")
-			return run(c, 3*time.Minute)
-		},
-		func() error {
-			c := exec.Command(tools.mingw, "-shared", "-o", filepath.Join(dir, "bcryptprimitives.dll"),
-				filepath.Join("testdata", "winprobe", "bcryptprimitives.c"), "-ladvapi32")
-			return run(c, time.Minute)
-		},
-	}
-	for i, f := range jobs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = f()
-		}()
-	}
-	wg.Wait()
-	// The prefix's server and its services outlive wineboot: end them before
-	// the X server goes (cleanups run last first), and wait for them to be gone
-	// before the prefix is removed.
-	t.Cleanup(func() {
-		if tools.wineserver == "" {
-			return
-		}
-		for _, arg := range []string{"-k", "-w"} {
-			c := exec.Command(tools.wineserver, arg)
-			c.Env = w.env
-			_ = run(c, 30*time.Second)
-		}
-	})
-	for _, err := range errs {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	// Go looks for bcryptprimitives.dll in System32 only.
-	dll, err := os.ReadFile(filepath.Join(dir, "bcryptprimitives.dll"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(prefix, "drive_c", "windows", "system32", "bcryptprimitives.dll"), dll, 0o755); err != nil {
-		t.Fatal(err)
-	}
-
+	w := &wineDesk{d: d, exe: filepath.Join(t.TempDir(), "winprobe.exe")}
+	w.prefix = xvfbtest.Wine(t, d, func() error { return xvfbtest.BuildWindows(w.exe, "./testdata/winprobe", false) })
 	c, err := xgb.NewConn()
 	if err != nil {
 		t.Fatal(err)
@@ -202,13 +76,12 @@ type probe struct {
 // run starts winprobe showing a, with -hide if hide.
 func (w *wineDesk) run(t *testing.T, a actuation.Action, hide bool) *probe {
 	t.Helper()
-	args := []string{w.exe, "-monitor", fmt.Sprintf("%d,%d,%d,%d", wineMonitor.Min.X, wineMonitor.Min.Y, wineMonitor.Max.X, wineMonitor.Max.Y)}
+	args := []string{"-monitor", fmt.Sprintf("%d,%d,%d,%d", wineMonitor.Min.X, wineMonitor.Min.Y, wineMonitor.Max.X, wineMonitor.Max.Y)}
 	if hide {
 		args = append(args, "-hide")
 	}
-	c := exec.Command(w.wine, append(args, a.String())...)
-	c.Env = w.env
-	stderr, err := os.CreateTemp(t.TempDir(), "stderr") // not a pipe: see startWine
+	c := w.prefix.Command(w.exe, append(args, a.String())...)
+	stderr, err := os.CreateTemp(t.TempDir(), "stderr") // not a pipe: see WinePrefix.Command
 	if err != nil {
 		t.Fatal(err)
 	}
