@@ -18,6 +18,7 @@
 package overlay
 
 import (
+	"context"
 	"errors"
 	"image"
 	"math"
@@ -70,6 +71,34 @@ const (
 	panelGap  = 28 // between the marker and the panel
 	dotStep   = 6  // spacing of the dots that draw a path
 )
+
+// await waits for the user's answer to a prompt on the screen, the same on every
+// platform: next returns the user's next choice (ok false for an event that is
+// none), and pick lets them click the point an Edit moves the action to (ok
+// false when they press Esc instead: back to the prompt).
+func await(ctx context.Context, p Prompt, next func(context.Context) (Choice, bool, error),
+	pick func(context.Context) (image.Point, bool, error)) (Answer, error) {
+	for {
+		choice, ok, err := next(ctx)
+		if err != nil {
+			return Answer{}, err
+		}
+		if !ok {
+			continue
+		}
+		if choice == Edit && len(Targets(p.Action)) > 0 {
+			pt, ok, err := pick(ctx)
+			if err != nil {
+				return Answer{}, err
+			}
+			if !ok {
+				continue
+			}
+			return Answer{Choice: Edit, Point: &pt}, nil
+		}
+		return Answer{Choice: choice}, nil
+	}
+}
 
 // Targets returns the points on the screen the action acts on: its point, and a
 // drag's end. An action without a point (type, key, wait …) has none.

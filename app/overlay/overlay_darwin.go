@@ -524,28 +524,16 @@ func (o *Overlay) Ask(ctx context.Context, p Prompt) (Answer, error) {
 	if err := s.show(ctx, p); err != nil {
 		return Answer{}, fmt.Errorf("show the overlay: %w", err)
 	}
-	for {
+	next := func(ctx context.Context) (Choice, bool, error) {
 		select {
 		case <-ctx.Done():
-			return Answer{}, context.Cause(ctx)
+			return "", false, context.Cause(ctx)
 		case ev := <-o.events:
-			choice, ok := s.choice(ev)
-			if !ok {
-				continue
-			}
-			if choice == Edit && len(Targets(p.Action)) > 0 {
-				pt, ok, err := s.pick(ctx)
-				if err != nil {
-					return Answer{}, err
-				}
-				if !ok {
-					continue // Esc while picking: back to the prompt
-				}
-				return Answer{Choice: Edit, Point: &pt}, nil
-			}
-			return Answer{Choice: choice}, nil
+			c, ok := s.choice(ev)
+			return c, ok, nil
 		}
 	}
+	return await(ctx, p, next, s.pick)
 }
 
 // session is one prompt's windows, monitor and tap. Its Cocoa fields are only

@@ -437,26 +437,11 @@ func (o *Overlay) Ask(ctx context.Context, p Prompt) (Answer, error) {
 	if showErr != nil {
 		return Answer{}, showErr
 	}
-	for {
+	next := func(ctx context.Context) (Choice, bool, error) {
 		ev, err := o.next(ctx)
-		if err != nil {
-			return Answer{}, err
-		}
-		if ev.choice == "" {
-			continue
-		}
-		if ev.choice == Edit && len(Targets(p.Action)) > 0 {
-			pt, ok, err := o.pick(ctx)
-			if err != nil {
-				return Answer{}, err
-			}
-			if !ok {
-				continue // Esc while picking: back to the prompt
-			}
-			return Answer{Choice: Edit, Point: &pt}, nil
-		}
-		return Answer{Choice: ev.choice}, nil
+		return ev.choice, ev.choice != "", err
 	}
+	return await(ctx, p, next, o.pick)
 }
 
 // next waits for what the user does next.
