@@ -792,6 +792,9 @@ func TestTakeoverPauses(t *testing.T) {
 			t.Errorf("terminal output lacks %q:\n%s", want, outb.String())
 		}
 	}
+	if strings.Contains(outb.String(), "will not pause deskhand") {
+		t.Errorf("the keyboard is not watched on X11:\n%s", outb.String())
+	}
 	reqs := srv.PromptRequests()
 	if len(reqs) != 2 {
 		t.Fatalf("%d chat requests, want 2", len(reqs))

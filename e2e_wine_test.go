@@ -249,6 +249,12 @@ func TestWineWindowsBuild(t *testing.T) {
 		if !strings.Contains(r.stdout, "saved under Wine") {
 			t.Errorf("stdout = %q, want the model's closing words", r.stdout)
 		}
+		// The low-level hooks were installed, and deskhand's own typing (flagged
+		// as injected) did not count as the user's: with --yes it would have
+		// stopped the run.
+		if strings.Contains(r.stderr, "will not pause deskhand") {
+			t.Errorf("the keyboard is not watched under Wine:\n%s", r.stderr)
+		}
 
 		// The Frame: the whole screen, captured at its size (DPI aware), sent
 		// at the grid's.
@@ -297,6 +303,47 @@ func TestWineWindowsBuild(t *testing.T) {
 			if got := decoded.At(q.X, q.Y); !near(got, c.want) {
 				t.Errorf("screenshot at %v (%s, %v on the screen) is %v, want %v", q, c.what, c.screen, got, c.want)
 			}
+		}
+	})
+
+	// A key the user presses while deskhand types is not flagged as injected:
+	// the low-level hook sees it, and with --yes (nobody to ask whether to go
+	// on) the run stops at once.
+	t.Run("takeover", func(t *testing.T) {
+		np := w.Command("notepad")
+		if err := np.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = np.Process.Kill(); _ = np.Wait() })
+		pad := d.WaitWindow(t, "Notepad$", 30*time.Second)
+		d.Output(t, "xdotool", "windowactivate", "--sync", pad)
+		time.Sleep(300 * time.Millisecond)
+		var mu sync.Mutex
+		asked := 0
+		srv.Handle(func(*api.ChatRequest) ollamatest.Reply {
+			mu.Lock()
+			defer mu.Unlock()
+			if asked++; asked == 1 {
+				return ollamatest.Reply{Content: "Thought: I type the long text.\nAction: type(content='" + strings.Repeat("ab", 400) + "')"}
+			}
+			return ollamatest.Reply{Content: "Thought: Done.\nAction: finished(content='typed it all')"}
+		})
+		go func() {
+			// The user presses a key once deskhand has had time to start typing.
+			for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+				mu.Lock()
+				n := asked
+				mu.Unlock()
+				if n > 0 {
+					time.Sleep(1500 * time.Millisecond)
+					_ = d.Command("xdotool", "key", "shift").Run()
+					return
+				}
+			}
+		}()
+		r := wineRun(t, w, exe, srv, 2*time.Minute, "run", "--yes", "--trace", "Z:"+t.TempDir(), "type a long text")
+		if r.code != 3 || !strings.Contains(r.stderr, "you pressed a key while deskhand was acting") {
+			t.Errorf("exit %d, want 3 and the takeover\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
 		}
 	})
 }

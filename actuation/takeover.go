@@ -69,6 +69,10 @@ type TakeoverOptions struct {
 	// one interval, plus the time the action needs to notice its cancelled
 	// context.
 	Interval time.Duration
+	// NoKeys, if set, is told why the user's keys and buttons cannot be
+	// watched (no XInput 2, no permission for an event tap): only the pointer
+	// is, and the caller can say so.
+	NoKeys func(error)
 }
 
 const (
@@ -120,6 +124,9 @@ func WatchTakeover(ctx context.Context, d *Desktop, opts TakeoverOptions, onTake
 	if err != nil {
 		// Without it the pointer still stops deskhand, and the panic key.
 		input = nil
+		if opts.NoKeys != nil {
+			opts.NoKeys(err)
+		}
 	}
 	quit := make(chan struct{})
 	done := make(chan struct{})

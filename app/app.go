@@ -303,6 +303,7 @@ func startTask(ctx context.Context, job Job, hide func(context.Context) (func(),
 	sess.Agent.KeepScreens = s.KeepScreens
 	// The user's mouse stops the run, as in a terminal; the Stop button and
 	// the stop key still work where it cannot.
+	sess.Warn = func(msg string) { fmt.Fprintln(os.Stderr, "deskhand:", msg) }
 	release, _ := sess.WatchHands(ctx, s.Policy == planner.ConfirmNone, cancel)
 	defer release()
 	return sess.Run(ctx, job.Task, job.Events)

@@ -160,6 +160,9 @@ type Session struct {
 	Agent *planner.Agent
 	Model planner.ModelInfo
 	Trace *planner.Trace
+	// Warn, if set, is told what works less well than it should (the keyboard
+	// cannot be watched for a takeover).
+	Warn func(msg string)
 }
 
 // Close ends the session: its trace (Close may also have been called on it) and
@@ -230,7 +233,12 @@ func (s *Session) WatchHands(ctx context.Context, betweenActions bool, stop cont
 	if !ok {
 		return func() {}, nil
 	}
-	stopWatch, err := actuation.WatchTakeover(ctx, hands, actuation.TakeoverOptions{BetweenActions: betweenActions}, func(reason error) {
+	opts := actuation.TakeoverOptions{BetweenActions: betweenActions, NoKeys: func(err error) {
+		if s.Warn != nil {
+			s.Warn(fmt.Sprintf("pressing keys will not pause deskhand (%v); moving the mouse still does", err))
+		}
+	}}
+	stopWatch, err := actuation.WatchTakeover(ctx, hands, opts, func(reason error) {
 		if errors.Is(reason, actuation.ErrTakeover) && s.Agent.Interrupt(reason) {
 			return
 		}
@@ -269,6 +277,7 @@ func run(ctx context.Context, o runOptions, host string, client *api.Client, std
 	defer sess.Close()
 	// With --yes nobody answers prompts between actions, so mouse movement then
 	// stops the run too.
+	sess.Warn = func(msg string) { fmt.Fprintln(stdio.Stderr, "deskhand: warning:", msg) }
 	release, err := sess.WatchHands(ctx, o.yes, o.stop)
 	defer release()
 	if err != nil {
