@@ -54,8 +54,10 @@ var (
 	cfRunLoopRun                func()
 	cfRunLoopStop               func(rl uintptr)
 	cfRelease                   func(cf uintptr)
+	cgEventGetFlags             func(ev uintptr) uint64
 	cfRunLoopCommonModes        uintptr
-	tapCallback                 uintptr
+	tapCallback                 uintptr // macTapEvent as a C function
+	panicCallback               uintptr // macPanicEvent as a C function
 )
 
 func loadMacInput() error {
@@ -85,6 +87,7 @@ func loadMacInput() error {
 		bind(cg, &cgEventTapCreate, "CGEventTapCreate")
 		bind(cg, &cgEventTapEnable, "CGEventTapEnable")
 		bind(cg, &cgEventGetIntegerValueField, "CGEventGetIntegerValueField")
+		bind(cg, &cgEventGetFlags, "CGEventGetFlags")
 		bind(as, &axIsProcessTrusted, "AXIsProcessTrusted")
 		bind(cf, &cfMachPortCreateRunLoopSrc, "CFMachPortCreateRunLoopSource")
 		bind(cf, &cfMachPortInvalidate, "CFMachPortInvalidate")
@@ -105,6 +108,7 @@ func loadMacInput() error {
 			return
 		}
 		tapCallback = purego.NewCallback(macTapEvent)
+		panicCallback = purego.NewCallback(macPanicEvent)
 	})
 	return macInputErr
 }
@@ -146,12 +150,70 @@ func macTapEvent(proxy uintptr, typ uint32, ev uintptr, info uintptr) uintptr {
 	return ev
 }
 
-// macInput is the tap's thread and run loop.
-type macInput struct {
+// macTap is an event tap on a thread of its own, with its run loop.
+type macTap struct {
+	port uintptr
 	loop uintptr
 	done chan struct{}
 	once sync.Once
 }
+
+// startTap creates an active session tap for the events in mask, calling
+// callback (a purego callback), and runs it on a thread of its own until close.
+// ready is called on that thread with the tap's port before it runs, for the
+// callback's state.
+func startTap(mask uint64, callback uintptr, ready func(port uintptr)) (*macTap, error) {
+	started := make(chan error, 1)
+	t := &macTap{done: make(chan struct{})}
+	go func() {
+		defer close(t.done)
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		port := cgEventTapCreate(cgSessionEventTap, cgTailAppendEventTap, cgTapOptionDefault, mask, callback, 0)
+		if port == 0 {
+			started <- errors.New("macOS refused the event tap")
+			return
+		}
+		defer cfRelease(port)
+		defer cfMachPortInvalidate(port)
+		src := cfMachPortCreateRunLoopSrc(0, port, 0)
+		if src == 0 {
+			started <- errors.New("no run loop source for the event tap")
+			return
+		}
+		defer cfRelease(src)
+		t.port, t.loop = port, cfRunLoopGetCurrent()
+		cfRunLoopAddSource(t.loop, src, cfRunLoopCommonModes)
+		ready(port)
+		cgEventTapEnable(port, true)
+		started <- nil
+		cfRunLoopRun() // until close stops it
+	}()
+	if err := <-started; err != nil {
+		<-t.done
+		return nil, err
+	}
+	return t, nil
+}
+
+func (t *macTap) close() {
+	// CFRunLoopStop may be called from any thread; a stop that comes before
+	// CFRunLoopRun starts would be lost, so it is repeated until the thread ends.
+	t.once.Do(func() {
+		for {
+			cfRunLoopStop(t.loop)
+			select {
+			case <-t.done:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	})
+	<-t.done
+}
+
+// macInput is the user-input watch's tap.
+type macInput struct{ tap *macTap }
 
 // openInput starts the tap. Without the Accessibility permission macOS refuses
 // it; the pointer and the panic key still stop a run.
@@ -163,58 +225,20 @@ func openInput(on func(userInput)) (inputWatch, error) {
 		return nil, errors.New("watch the keyboard: deskhand does not have the Accessibility permission")
 	}
 	mask := uint64(1<<cgEventKeyDown | 1<<cgEventLeftMouseDown | 1<<cgEventRightMouseDown | 1<<cgEventOtherMouseDown)
-	started := make(chan error, 1)
-	w := &macInput{done: make(chan struct{})}
-	go func() {
-		defer close(w.done)
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		port := cgEventTapCreate(cgSessionEventTap, cgTailAppendEventTap, cgTapOptionDefault, mask, tapCallback, 0)
-		if port == 0 {
-			started <- errors.New("watch the keyboard: macOS refused the event tap")
-			return
-		}
-		defer cfRelease(port)
-		defer cfMachPortInvalidate(port)
-		src := cfMachPortCreateRunLoopSrc(0, port, 0)
-		if src == 0 {
-			started <- errors.New("watch the keyboard: no run loop source for the event tap")
-			return
-		}
-		defer cfRelease(src)
-		w.loop = cfRunLoopGetCurrent()
-		cfRunLoopAddSource(w.loop, src, cfRunLoopCommonModes)
+	t, err := startTap(mask, tapCallback, func(port uintptr) {
 		macWatch.mu.Lock()
 		macWatch.on, macWatch.port, macWatch.pid = on, port, int64(os.Getpid())
 		macWatch.mu.Unlock()
-		defer func() {
-			macWatch.mu.Lock()
-			macWatch.on, macWatch.port = nil, 0
-			macWatch.mu.Unlock()
-		}()
-		cgEventTapEnable(port, true)
-		started <- nil
-		cfRunLoopRun() // until close stops it
-	}()
-	if err := <-started; err != nil {
-		<-w.done
-		return nil, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("watch the keyboard: %w", err)
 	}
-	return w, nil
+	return &macInput{t}, nil
 }
 
 func (w *macInput) close() {
-	// CFRunLoopStop may be called from any thread; a stop that comes before
-	// CFRunLoopRun starts would be lost, so it is repeated until the thread ends.
-	w.once.Do(func() {
-		for {
-			cfRunLoopStop(w.loop)
-			select {
-			case <-w.done:
-				return
-			case <-time.After(20 * time.Millisecond):
-			}
-		}
-	})
-	<-w.done
+	w.tap.close()
+	macWatch.mu.Lock()
+	macWatch.on, macWatch.port = nil, 0
+	macWatch.mu.Unlock()
 }
