@@ -124,6 +124,10 @@ func (a approver) Pause(ctx context.Context, req planner.PauseRequest) (bool, er
 		d = dialog.NewCustomWithoutButtons(fmt.Sprintf("Paused at step %d", req.Step), container.NewVBox(msg, buttons), a.win)
 		a.win.Show()
 		d.Show()
+		// Wide enough to read (wrapped text has no width of its own), then as
+		// tall as the text needs at that width.
+		d.Resize(fyne.NewSize(480, 200))
+		d.Resize(fyne.NewSize(480, d.MinSize().Height))
 	})
 	defer fyne.Do(d.Hide)
 	select {
