@@ -73,6 +73,9 @@ const usage = `usage:
       --trace DIR          where the run's trace is written (default: the user data dir)
       --monitor N          which monitor (default: the one under the mouse pointer)
       --allow-remote-model allow an OLLAMA_HOST that is not this machine
+      stop: Ctrl+C, the panic key (ctrl+alt+shift+esc, or DESKHAND_PANIC_KEY), or the pointer
+      pushed into the top-left corner; using the mouse or keyboard during an action pauses
+      exit status: 0 done, 1 failed or a limit, 2 setup error, 3 stopped, 4 the model asks you
   deskhand parse --adapter NAME --screen WxH [--image WxH]   model reply on stdin → actions as JSON lines
   deskhand models                  local models and the adapter deskhand would use
   deskhand calibrate [flags]       measure how accurately a model clicks on this machine, and why not
