@@ -63,8 +63,45 @@ func (b x11Backend) damage() (damages, error) {
 	return x, nil
 }
 
+// damageTables is the DAMAGE event base xgb's process-wide tables were filled
+// for. xgb's extension Init writes the tables every connection's reader looks
+// events up in, without a lock: writing them while another connection (the
+// overlay's, the panic key's, the takeover watch's) reads an event can crash the
+// process. DAMAGE is opened while those run, and again after a lost connection,
+// so the tables are written once per event base, and a later connection only
+// learns the extension's opcode.
+var damageTables struct {
+	mu    sync.Mutex
+	first byte // 0: not written yet
+}
+
+// initDamage is damage.Init, writing xgb's tables only when they lack DAMAGE's
+// events at this server's event base.
+func initDamage(c *xgb.Conn) error {
+	r, err := xproto.QueryExtension(c, uint16(len("DAMAGE")), "DAMAGE").Reply()
+	if err != nil {
+		return err
+	}
+	if !r.Present {
+		return errors.New("the X server has no DAMAGE extension")
+	}
+	damageTables.mu.Lock()
+	defer damageTables.mu.Unlock()
+	if damageTables.first != r.FirstEvent {
+		if err := damage.Init(c); err != nil {
+			return err
+		}
+		damageTables.first = r.FirstEvent
+		return nil
+	}
+	c.ExtLock.Lock()
+	c.Extensions["DAMAGE"] = r.MajorOpcode
+	c.ExtLock.Unlock()
+	return nil
+}
+
 func openDamage(c *xgb.Conn) (*xDamage, error) {
-	if err := damage.Init(c); err != nil {
+	if err := initDamage(c); err != nil {
 		return nil, fmt.Errorf("%w: %v", errNoDamage, err)
 	}
 	// The server refuses DAMAGE requests from a client that has not said which
