@@ -131,7 +131,8 @@ func (c *Capturer) Capture(ctx context.Context, grid Grid) (Frame, error) {
 	if err != nil {
 		return Frame{}, err
 	}
-	img, taken, err := c.grab(ctx, be, m)
+	png := c.Format == "" || c.Format == FormatPNG
+	img, taken, bgr, err := c.grab(ctx, be, m, png)
 	if err != nil {
 		return Frame{}, err
 	}
@@ -140,7 +141,7 @@ func (c *Capturer) Capture(ctx context.Context, grid Grid) (Frame, error) {
 		return Frame{}, fmt.Errorf("capture of monitor %d at %v came back empty — check that the screen is not locked or off", m.Index, m.Bounds)
 	}
 	size := grid.Size(captured.X, captured.Y)
-	data, mime, err := resizeEncode(img, size, c.Format, enc)
+	data, mime, err := resizeEncode(img, bgr, size, c.Format, enc)
 	if err != nil {
 		return Frame{}, err
 	}
@@ -163,13 +164,19 @@ func (c *Capturer) Capture(ctx context.Context, grid Grid) (Frame, error) {
 // default, it takes resizePNG, which resizes and compresses in one pass over
 // bands and decodes to exactly Resize's pixels; enc handles the rest (JPEG, an
 // image with transparency).
-func resizeEncode(img *image.RGBA, size image.Point, format string, enc func(image.Image) ([]byte, string, error)) ([]byte, string, error) {
+//
+// With bgr, img's pixels are B, G, R, x (see bgrx), and img is the caller's to
+// change.
+func resizeEncode(img *image.RGBA, bgr bool, size image.Point, format string, enc func(image.Image) ([]byte, string, error)) ([]byte, string, error) {
 	if format == "" || format == FormatPNG {
 		var buf bytes.Buffer
 		buf.Grow(size.X * size.Y / 2)
-		if resizePNG(&buf, img, size) {
+		if resizePNGFrom(&buf, img, size, bgr) {
 			return buf.Bytes(), "image/png", nil
 		}
+	}
+	if bgr {
+		bgrxToRGBA(img.Pix)
 	}
 	return enc(Resize(img, size))
 }
@@ -177,11 +184,12 @@ func resizeEncode(img *image.RGBA, size image.Point, format string, enc func(ima
 // grab captures r with the app's windows hidden. Settle's last still sample of
 // the same monitor, if fresh, is used instead of reading the screen again, unless
 // Hide had something to take off the screen (it was then in the sample too).
-func (c *Capturer) grab(ctx context.Context, be backend, m Monitor) (*image.RGBA, time.Time, error) {
+// With raw, a fresh capture may come as the X server sends it (bgr: see bgrx).
+func (c *Capturer) grab(ctx context.Context, be backend, m Monitor, raw bool) (img *image.RGBA, taken time.Time, bgr bool, err error) {
 	still := c.still
 	c.still = nil
 	if err := ctx.Err(); err != nil {
-		return nil, time.Time{}, err
+		return nil, time.Time{}, false, err
 	}
 	if c.Hide != nil {
 		restore, err := c.Hide(ctx)
@@ -191,18 +199,33 @@ func (c *Capturer) grab(ctx context.Context, be backend, m Monitor) (*image.RGBA
 			still = nil
 		}
 		if err != nil {
-			return nil, time.Time{}, fmt.Errorf("hide deskhand's windows before capturing: %w", err)
+			return nil, time.Time{}, false, fmt.Errorf("hide deskhand's windows before capturing: %w", err)
 		}
 	}
 	if still != nil && still.mon.Bounds == m.Bounds && still.fresh(ctx) {
-		return still.img, still.at, nil
+		return still.img, still.at, false, nil
 	}
 	r := m.Bounds
-	img, err := be.capture(r)
-	if err != nil {
-		return nil, time.Time{}, err
+	if rc, ok := be.(bgrxCapturer); ok && raw {
+		img, ok, err := rc.captureBGRX(r)
+		if err != nil {
+			return nil, time.Time{}, false, err
+		}
+		if ok {
+			return img, time.Now(), true, nil
+		}
 	}
-	return img, time.Now(), nil
+	img, err = be.capture(r)
+	if err != nil {
+		return nil, time.Time{}, false, err
+	}
+	return img, time.Now(), false, nil
+}
+
+// bgrxCapturer is a backend that can capture without converting the pixels
+// (see bgrx); ok is false where it cannot, and capture is used instead.
+type bgrxCapturer interface {
+	captureBGRX(r image.Rectangle) (img *image.RGBA, ok bool, err error)
 }
 
 // encoder returns the function that encodes images in c's format.

@@ -3,7 +3,6 @@
 package perception
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"image"
@@ -120,6 +119,18 @@ func (b x11Backend) capture(r image.Rectangle) (*image.RGBA, error) {
 	return img, nil
 }
 
+// captureBGRX is capture without the conversion to RGBA, for a frame: the
+// resize reads the channels where they are (see bgrx). ok is false where
+// capture would fall back to kbinani/screenshot.
+func (b x11Backend) captureBGRX(r image.Rectangle) (*image.RGBA, bool, error) {
+	c, err := connect()
+	if err != nil {
+		return nil, false, err
+	}
+	defer c.Close()
+	return getImageAs(c, r, false)
+}
+
 // getImage reads r (root-window coordinates) with one core GetImage request and
 // turns the reply into RGBA in place, where kbinani/screenshot sets every pixel
 // through image.RGBA.SetRGBA: 2–3 times faster on a 1920×1080 screen (see
@@ -132,6 +143,12 @@ func (b x11Backend) capture(r image.Rectangle) (*image.RGBA, error) {
 // show Wayland clients' windows; then the caller falls back to
 // kbinani/screenshot (which uses the xdg-desktop-portal under Wayland).
 func getImage(c *xgb.Conn, r image.Rectangle) (img *image.RGBA, ok bool, err error) {
+	return getImageAs(c, r, true)
+}
+
+// getImageAs is getImage, leaving the pixels as the server sent them (B, G, R,
+// x: see bgrx) unless rgba.
+func getImageAs(c *xgb.Conn, r image.Rectangle, rgba bool) (img *image.RGBA, ok bool, err error) {
 	setup := xproto.Setup(c)
 	screen := setup.DefaultScreen(c)
 	if os.Getenv("XDG_SESSION_TYPE") == "wayland" || !xRGB32(setup, screen) || r.Empty() {
@@ -153,7 +170,9 @@ func getImage(c *xgb.Conn, r image.Rectangle) (img *image.RGBA, ok bool, err err
 		return nil, true, fmt.Errorf("capture %v: the X server sent %d bytes of pixels, want %d", r, len(data), area.Dx()*area.Dy()*4)
 	}
 	data = data[:area.Dx()*area.Dy()*4]
-	bgrxToRGBA(data)
+	if rgba {
+		bgrxToRGBA(data)
+	}
 	got := &image.RGBA{Pix: data, Stride: area.Dx() * 4, Rect: image.Rectangle{Max: area.Size()}}
 	if area == r {
 		return got, true, nil
@@ -192,29 +211,3 @@ func xRGB32(setup *xproto.SetupInfo, screen *xproto.ScreenInfo) bool {
 	return false
 }
 
-// bgrxToRGBA turns B, G, R, x pixels into opaque R, G, B, A in place, two
-// pixels per 64-bit word: a whole screen is millions of pixels, and the word
-// version does in four operations what the byte version does in six moves.
-func bgrxToRGBA(p []byte) {
-	const (
-		green = 0x0000ff000000ff00
-		low   = 0x000000ff000000ff
-		alpha = 0xff000000ff000000
-	)
-	i := 0
-	for ; i+8 <= len(p); i += 8 {
-		x := binary.LittleEndian.Uint64(p[i:])
-		binary.LittleEndian.PutUint64(p[i:], x&green|x>>16&low|(x&low)<<16|alpha)
-	}
-	for ; i+4 <= len(p); i += 4 {
-		q := p[i : i+4 : i+4]
-		q[0], q[2], q[3] = q[2], q[0], 255
-	}
-}
-
-// blackOpaque fills RGBA pixels with opaque black.
-func blackOpaque(p []byte) {
-	for i := 3; i < len(p); i += 4 {
-		p[i] = 255
-	}
-}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"image"
 	"image/color"
+	"image/png"
 	"testing"
 	"time"
 
@@ -16,6 +17,35 @@ import (
 // The X11 backend reads pixels with its own GetImage (getImage): they must be
 // exactly kbinani/screenshot's, in the right place on a monitor with a non-zero
 // origin, with the known colours of the root window and an xterm.
+// A frame captured afresh (the pixels resized as the X server sends them, see
+// bgrx) is exactly the resize of an RGBA capture of the same screen.
+func TestX11FrameFromBGRX(t *testing.T) {
+	d := desktop(t, 1366, 768)
+	d.Output(t, "xsetroot", "-solid", "#123456")
+	solidXterm(t, d, "deskhand-frame", "#abcdef", 300, 200)
+	ctx := context.Background()
+	c := &Capturer{}
+	if err := c.Settle(ctx, 3*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	c.still = nil // a fresh capture, as the first step's
+	f, err := c.Capture(ctx, Grid{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := platform.capture(f.Bounds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := png.Decode(bytes.NewReader(f.Data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := Resize(img, f.Image); !bytes.Equal(toRGBA(got).Pix, want.Pix) {
+		t.Error("the frame differs from the resize of an RGBA capture of the same screen")
+	}
+}
+
 func TestX11CapturePixels(t *testing.T) {
 	d := desktop(t, 3200, 1080)
 	d.SetMonitors(t, "1280x720+0+0", "1920x1080+1280+0")

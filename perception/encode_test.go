@@ -209,6 +209,38 @@ func TestResizePNG(t *testing.T) {
 	}
 }
 
+// A capture left as the X server sends it (B, G, R, x, with x anything) makes
+// the same PNG as the same capture converted to RGBA first.
+func TestResizePNGFromBGRX(t *testing.T) {
+	for _, tc := range []struct{ from, to image.Point }{
+		{image.Pt(1920, 1080), image.Pt(1904, 1064)},
+		{image.Pt(3840, 2160), image.Pt(1904, 1064)},
+		{image.Pt(101, 257), image.Pt(33, 64)},
+		{image.Pt(64, 64), image.Pt(64, 64)},
+	} {
+		t.Run(fmt.Sprintf("%v-%v", tc.from, tc.to), func(t *testing.T) {
+			for _, src := range []*image.RGBA{syntheticScreen(tc.from.X, tc.from.Y), noise(tc.from.X, tc.from.Y, 7)} {
+				var want bytes.Buffer
+				if !resizePNG(&want, src, tc.to) {
+					t.Fatal("resizePNG declined an opaque image")
+				}
+				raw := image.NewRGBA(src.Rect)
+				for i := 0; i+4 <= len(src.Pix); i += 4 {
+					p := src.Pix[i : i+4]
+					raw.Pix[i], raw.Pix[i+1], raw.Pix[i+2], raw.Pix[i+3] = p[2], p[1], p[0], byte(i) // x: not alpha
+				}
+				var got bytes.Buffer
+				if !resizePNGFrom(&got, raw, tc.to, true) {
+					t.Fatal("resizePNGFrom declined a BGRX capture")
+				}
+				if !bytes.Equal(got.Bytes(), want.Bytes()) {
+					t.Fatal("the PNG from BGRX differs from the PNG from RGBA")
+				}
+			}
+		})
+	}
+}
+
 // BenchmarkResizePNG is Capture's resize and encode, fused, from each screen
 // size to the default grid, on a synthetic screen.
 func BenchmarkResizePNG(b *testing.B) {
