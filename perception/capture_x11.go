@@ -210,4 +210,3 @@ func xRGB32(setup *xproto.SetupInfo, screen *xproto.ScreenInfo) bool {
 	}
 	return false
 }
-

@@ -385,6 +385,7 @@ func (p *pngPool) Get() *png.EncoderBuffer {
 }
 
 func (p *pngPool) Put(b *png.EncoderBuffer) { p.p.Put(b) }
+
 // bgrxToRGBA turns B, G, R, x pixels into opaque R, G, B, A in place, two
 // pixels per 64-bit word: a whole screen is millions of pixels, and the word
 // version does in four operations what the byte version does in six moves.
