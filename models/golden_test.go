@@ -6,6 +6,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/ollama/ollama/api"
@@ -14,6 +16,40 @@ import (
 	"github.com/deskhand/deskhand/perception"
 	"github.com/deskhand/deskhand/planner"
 )
+
+// corpusNames returns the replies in a corpus folder, sorted: *.txt files are a
+// reply's Content, *.json files (other than *.golden.json) a whole api.Message
+// (tool calls, thinking). It fails with fewer than least: a corpus that lost its
+// files must not pass by testing nothing.
+func corpusNames(t testing.TB, dir string, least int) []string {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join(dir, "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, p := range paths {
+		n := filepath.Base(p)
+		if strings.HasSuffix(n, ".txt") || strings.HasSuffix(n, ".json") && !strings.HasSuffix(n, ".golden.json") {
+			names = append(names, n)
+		}
+	}
+	if len(names) < least {
+		t.Fatalf("%s has %d replies, want at least %d", dir, len(names), least)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// corpusText returns a corpus file's text.
+func corpusText(t testing.TB, dir, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
 
 // checkParse checks what every adapter's Parse owes its caller on a corpus
 // reply: an error only for an err- reply (wantErr), and then a

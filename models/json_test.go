@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"image"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -37,33 +36,6 @@ var jsonGoldenFrame = perception.Frame{
 	Image:    image.Pt(1540, 868),
 }
 
-// jsonCorpus returns the corpus files' base names, sorted.
-func jsonCorpus(t testing.TB) []string {
-	t.Helper()
-	paths, err := filepath.Glob(filepath.Join(jsonCorpusDir, "*.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(paths) < 30 {
-		t.Fatalf("corpus has %d replies, want at least 30", len(paths))
-	}
-	var names []string
-	for _, p := range paths {
-		names = append(names, filepath.Base(p))
-	}
-	slices.Sort(names)
-	return names
-}
-
-func jsonReadCorpus(t testing.TB, name string) string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(jsonCorpusDir, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
 // jsonGolden is what a corpus reply parses to, as stored in *.golden.json.
 type jsonGolden struct {
 	Bounds  image.Rectangle    `json:"bounds"`
@@ -75,9 +47,9 @@ type jsonGolden struct {
 
 func TestJSONGolden(t *testing.T) {
 	a := NewJSON()
-	for _, name := range jsonCorpus(t) {
+	for _, name := range corpusNames(t, jsonCorpusDir, 30) {
 		t.Run(strings.TrimSuffix(name, ".txt"), func(t *testing.T) {
-			reply := jsonReadCorpus(t, name)
+			reply := corpusText(t, jsonCorpusDir, name)
 			d, err := a.Parse(api.Message{Role: "assistant", Content: reply}, jsonGoldenFrame)
 			g := jsonGolden{Bounds: jsonGoldenFrame.Bounds, Image: jsonGoldenFrame.Image, Thought: d.Thought, Actions: d.Actions}
 			if g.Actions == nil {
@@ -547,8 +519,8 @@ func TestJSONGrid(t *testing.T) {
 }
 
 func FuzzJSONParse(f *testing.F) {
-	for _, name := range jsonCorpus(f) {
-		f.Add(jsonReadCorpus(f, name))
+	for _, name := range corpusNames(f, jsonCorpusDir, 30) {
+		f.Add(corpusText(f, jsonCorpusDir, name))
 	}
 	frames := []perception.Frame{
 		jsonGoldenFrame,

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -42,39 +41,14 @@ func qwenSuites() []qwenSuite {
 
 var qwenScreen = image.Pt(1920, 1080)
 
-// qwenCorpus returns the replies of a suite, sorted: *.txt files are the reply's
-// Content; *.json files are a whole api.Message (tool calls, thinking).
-func qwenCorpus(t testing.TB, dir string) []string {
-	t.Helper()
-	paths, err := filepath.Glob(filepath.Join(dir, "*"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, p := range paths {
-		n := filepath.Base(p)
-		if strings.HasSuffix(n, ".txt") || strings.HasSuffix(n, ".json") && !strings.HasSuffix(n, ".golden.json") {
-			names = append(names, n)
-		}
-	}
-	if len(names) < 30 {
-		t.Fatalf("%s has %d replies, want at least 30", dir, len(names))
-	}
-	slices.Sort(names)
-	return names
-}
-
 func qwenReply(t testing.TB, dir, name string) api.Message {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, name))
-	if err != nil {
-		t.Fatal(err)
-	}
+	text := corpusText(t, dir, name)
 	if strings.HasSuffix(name, ".txt") {
-		return api.Message{Role: "assistant", Content: string(b)}
+		return api.Message{Role: "assistant", Content: text}
 	}
 	var m api.Message
-	if err := json.Unmarshal(b, &m); err != nil {
+	if err := json.Unmarshal([]byte(text), &m); err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
 	return m
@@ -96,7 +70,7 @@ type qwenGolden struct {
 
 func TestQwenGolden(t *testing.T) {
 	for _, s := range qwenSuites() {
-		for _, name := range qwenCorpus(t, s.dir) {
+		for _, name := range corpusNames(t, s.dir, 30) {
 			t.Run(s.adapter.Name()+"/"+qwenStem(name), func(t *testing.T) {
 				reply := qwenReply(t, s.dir, name)
 				d, err := s.adapter.Parse(reply, FrameFor(qwenScreen, s.image))
@@ -827,7 +801,7 @@ func TestQwenAgentEndToEnd(t *testing.T) {
 
 func FuzzQwen25VLParse(f *testing.F) {
 	dir := "testdata/qwen25vl"
-	for _, name := range qwenCorpus(f, dir) {
+	for _, name := range corpusNames(f, dir, 30) {
 		f.Add(qwenReply(f, dir, name).Content)
 	}
 	frames := []perception.Frame{
@@ -845,7 +819,7 @@ func FuzzQwen25VLParse(f *testing.F) {
 
 func FuzzQwen3VLParse(f *testing.F) {
 	dir := "testdata/qwen3vl"
-	for _, name := range qwenCorpus(f, dir) {
+	for _, name := range corpusNames(f, dir, 30) {
 		m := qwenReply(f, dir, name)
 		args := ""
 		if len(m.ToolCalls) > 0 {

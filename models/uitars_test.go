@@ -8,7 +8,6 @@ import (
 	"errors"
 	"flag"
 	"image"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -32,24 +31,6 @@ var (
 
 const corpusDir = "testdata/uitars"
 
-// corpus returns the corpus files' base names, sorted.
-func corpus(t testing.TB) []string {
-	t.Helper()
-	paths, err := filepath.Glob(filepath.Join(corpusDir, "*.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(paths) < 40 {
-		t.Fatalf("corpus has %d replies, want at least 40", len(paths))
-	}
-	var names []string
-	for _, p := range paths {
-		names = append(names, filepath.Base(p))
-	}
-	slices.Sort(names)
-	return names
-}
-
 // adapterFor returns the adapter a corpus file is written for: "10-" files are
 // UI-TARS v1 (0..1000), the others UI-TARS-1.5 (pixels of the image).
 func adapterFor(name string) *UITARS {
@@ -57,15 +38,6 @@ func adapterFor(name string) *UITARS {
 		return NewUITARS10()
 	}
 	return NewUITARS15()
-}
-
-func readCorpus(t testing.TB, name string) string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(corpusDir, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }
 
 // golden is what a corpus reply parses to, as stored in *.golden.json.
@@ -79,10 +51,10 @@ type golden struct {
 }
 
 func TestGolden(t *testing.T) {
-	for _, name := range corpus(t) {
+	for _, name := range corpusNames(t, corpusDir, 40) {
 		t.Run(strings.TrimSuffix(name, ".txt"), func(t *testing.T) {
 			a := adapterFor(name)
-			reply := readCorpus(t, name)
+			reply := corpusText(t, corpusDir, name)
 			d, err := a.Parse(api.Message{Role: "assistant", Content: reply}, FrameFor(goldenScreen, goldenImage))
 			g := golden{Adapter: a.Name(), Screen: goldenScreen, Image: goldenImage, Thought: d.Thought, Actions: d.Actions}
 			if g.Actions == nil {
@@ -412,8 +384,8 @@ func TestHistoryMessage(t *testing.T) {
 }
 
 func FuzzUITARSParse(f *testing.F) {
-	for _, name := range corpus(f) {
-		f.Add(readCorpus(f, name), !strings.HasPrefix(name, "10-"))
+	for _, name := range corpusNames(f, corpusDir, 40) {
+		f.Add(corpusText(f, corpusDir, name), !strings.HasPrefix(name, "10-"))
 	}
 	f.Add("Action: type(content='\\", true)
 	f.Add("Action: click(start_box='(1e400,5)')", true)
