@@ -91,7 +91,9 @@ func (j *JSON) Observe(f perception.Frame, note string) api.Message {
 	if n := strings.TrimSpace(note); n != "" {
 		text = n + "\n\n" + text
 	}
-	return api.Message{Role: "user", Content: text, Images: []api.ImageData{api.ImageData(f.Data)}}
+	m := observe(f, "")
+	m.Content = text
+	return m
 }
 
 // Configure sends the schema as the format and no tools: a grammar that forces the

@@ -479,19 +479,6 @@ func TestJSONConfigure(t *testing.T) {
 	}
 }
 
-func TestJSONObserve(t *testing.T) {
-	f := perception.Frame{Data: []byte{0x89, 'P', 'N', 'G'}, MIME: "image/png"}
-	a := NewJSON()
-	m := a.Observe(f, "")
-	if m.Role != "user" || m.Content != jsonObserveText || len(m.Images) != 1 || !bytes.Equal(m.Images[0], f.Data) {
-		t.Errorf("Observe = %+v", m)
-	}
-	m = a.Observe(f, "The click was skipped by the user.")
-	if m.Content != "The click was skipped by the user.\n\n"+jsonObserveText || len(m.Images) != 1 {
-		t.Errorf("Observe with note = %+v", m)
-	}
-}
-
 // TestJSONGrid pins the image sizes: 1540x868 for 16:9 screens (Mistral Small's own
 // size, which it therefore leaves alone), multiples of 28, never over the cap, and
 // small screens not upscaled past one step.

@@ -90,3 +90,15 @@ func ParseReply(a planner.Adapter, reply string, screen, img image.Point) ([]act
 	}
 	return d.Actions, d.Thought, nil
 }
+
+// observe is the user message of a step for a family whose prompt says all
+// there is to say about the format: the frame's image exactly as encoded (so
+// the prompt cache keeps it byte for byte), and note, what happened to the last
+// action, as its text when there is one.
+func observe(f perception.Frame, note string) api.Message {
+	m := api.Message{Role: "user", Images: []api.ImageData{api.ImageData(f.Data)}}
+	if strings.TrimSpace(note) != "" {
+		m.Content = note
+	}
+	return m
+}

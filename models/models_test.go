@@ -1,6 +1,7 @@
 package models
 
 import (
+	"bytes"
 	"errors"
 	"image"
 	"slices"
@@ -8,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/deskhand/deskhand/actuation"
+	"github.com/deskhand/deskhand/perception"
 	"github.com/deskhand/deskhand/planner"
 )
 
@@ -72,5 +74,29 @@ func TestFrameFor(t *testing.T) {
 	f := FrameFor(image.Pt(1920, 1080), image.Pt(1904, 1064))
 	if f.Bounds != image.Rect(0, 0, 1920, 1080) || f.Captured != image.Pt(1920, 1080) || f.Scale != 1 || f.Image != image.Pt(1904, 1064) {
 		t.Errorf("FrameFor = %+v", f)
+	}
+}
+
+// Every adapter's step message carries the frame's image exactly as encoded (the
+// prompt cache depends on it) and what happened to the last action; the JSON
+// family adds its reminder of the format.
+func TestObserve(t *testing.T) {
+	f := perception.Frame{Data: []byte{0x89, 'P', 'N', 'G'}, MIME: "image/png", Image: image.Pt(1904, 1064)}
+	const note = "The click was skipped by the user."
+	for _, name := range Names() {
+		a, err := For(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, wantNoted := "", note
+		if name == "json" {
+			want, wantNoted = jsonObserveText, note+"\n\n"+jsonObserveText
+		}
+		for _, tc := range []struct{ note, want string }{{"", want}, {"  ", want}, {note, wantNoted}} {
+			m := a.Observe(f, tc.note)
+			if m.Role != "user" || m.Content != tc.want || len(m.Images) != 1 || !bytes.Equal(m.Images[0], f.Data) {
+				t.Errorf("%s: Observe(note %q) = %+v, want the image and %q", name, tc.note, m, tc.want)
+			}
+		}
 	}
 }

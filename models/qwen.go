@@ -169,11 +169,7 @@ func (q *Qwen) textPrompt(img image.Point) string {
 // Observe returns the user message carrying the frame's image exactly as encoded,
 // with note as its text when there is one.
 func (q *Qwen) Observe(f perception.Frame, note string) api.Message {
-	m := api.Message{Role: "user", Images: []api.ImageData{api.ImageData(f.Data)}}
-	if strings.TrimSpace(note) != "" {
-		m.Content = note
-	}
-	return m
+	return observe(f, note)
 }
 
 // Configure sends computer_use as a real tool where the family has one; otherwise

@@ -648,20 +648,6 @@ func TestQwenConfigure(t *testing.T) {
 	}
 }
 
-func TestQwenObserve(t *testing.T) {
-	f := perception.Frame{Data: []byte{0x89, 'P', 'N', 'G'}, MIME: "image/png", Image: image.Pt(1904, 1064)}
-	for _, a := range []*Qwen{NewQwen25VL(), NewQwen3VL()} {
-		m := a.Observe(f, "")
-		if m.Role != "user" || m.Content != "" || len(m.Images) != 1 || !bytes.Equal(m.Images[0], f.Data) {
-			t.Errorf("%s: Observe = %+v", a.Name(), m)
-		}
-		m = a.Observe(f, "The click was skipped by the user.")
-		if m.Content != "The click was skipped by the user." || len(m.Images) != 1 {
-			t.Errorf("%s: Observe with note = %+v", a.Name(), m)
-		}
-	}
-}
-
 func TestQwenGrid(t *testing.T) {
 	cases := []struct {
 		a    *Qwen

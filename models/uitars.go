@@ -93,11 +93,7 @@ func (u *UITARS) Start(task string) []api.Message {
 // Observe returns the user message carrying the frame's image exactly as encoded,
 // with note as its text when there is one.
 func (u *UITARS) Observe(f perception.Frame, note string) api.Message {
-	m := api.Message{Role: "user", Images: []api.ImageData{api.ImageData(f.Data)}}
-	if strings.TrimSpace(note) != "" {
-		m.Content = note
-	}
-	return m
+	return observe(f, note)
 }
 
 // Configure makes the request plain text: UI-TARS answers in its own grammar, has no

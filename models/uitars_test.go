@@ -1,7 +1,6 @@
 package models
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -332,20 +331,6 @@ func TestPromptStable(t *testing.T) {
 	if !strings.Contains(p, `type(content='xxx') # Use escape characters \', \", and \n in content part`) ||
 		!strings.Contains(p, "use \\n at the end of content. \n") {
 		t.Error("uitars15 prompt lost the official type() line")
-	}
-}
-
-func TestObserve(t *testing.T) {
-	f := perception.Frame{Data: []byte{0x89, 'P', 'N', 'G'}, MIME: "image/png"}
-	for _, a := range []*UITARS{NewUITARS15(), NewUITARS10()} {
-		m := a.Observe(f, "")
-		if m.Role != "user" || m.Content != "" || len(m.Images) != 1 || !bytes.Equal(m.Images[0], f.Data) {
-			t.Errorf("%s: Observe = %+v", a.Name(), m)
-		}
-		m = a.Observe(f, "The click was skipped by the user.")
-		if m.Content != "The click was skipped by the user." || len(m.Images) != 1 {
-			t.Errorf("%s: Observe with note = %+v", a.Name(), m)
-		}
 	}
 }
 
