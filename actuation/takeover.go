@@ -44,17 +44,18 @@ type TakeoverError struct {
 	Key, Button bool
 }
 
+// Error says what the user did; what deskhand does about it (stop, or pause
+// and ask) is said by whoever reports it.
 func (e *TakeoverError) Error() string {
 	switch {
 	case e.Reason == ErrFailsafe:
-		return fmt.Sprintf("%v (the failsafe): deskhand stopped and left the desktop to you", e.Reason)
+		return fmt.Sprintf("%v (the failsafe)", e.Reason)
 	case e.Key:
-		return "you pressed a key while deskhand was acting: deskhand stopped and left the desktop to you"
+		return "you pressed a key while deskhand was acting"
 	case e.Button:
-		return "you pressed a mouse button while deskhand was acting: deskhand stopped and left the desktop to you"
+		return "you pressed a mouse button while deskhand was acting"
 	}
-	return fmt.Sprintf("%v (the pointer went from (%d, %d) to (%d, %d)): deskhand stopped and left the desktop to you",
-		e.Reason, e.Left.X, e.Left.Y, e.At.X, e.At.Y)
+	return fmt.Sprintf("%v (the pointer went from (%d, %d) to (%d, %d))", e.Reason, e.Left.X, e.Left.Y, e.At.X, e.At.Y)
 }
 
 func (e *TakeoverError) Unwrap() error { return e.Reason }

@@ -146,9 +146,6 @@ func (a approver) Pause(ctx context.Context, req planner.PauseRequest) (bool, er
 // pauseText says why deskhand paused and what happens next.
 func pauseText(req planner.PauseRequest) string {
 	reason := req.Reason
-	if i := strings.Index(reason, ": deskhand stopped"); i > 0 {
-		reason = reason[:i]
-	}
 	if reason != "" {
 		reason = strings.ToUpper(reason[:1]) + reason[1:]
 	}

@@ -185,7 +185,7 @@ func TestApproverPause(t *testing.T) {
 	a := newLoopApp(t)
 	w := a.NewWindow("t")
 	req := planner.PauseRequest{Step: 3, Action: actuation.Action{Type: actuation.TypeText, Text: "hello"},
-		Reason: "you pressed a key while deskhand was acting: deskhand stopped and left the desktop to you"}
+		Reason: "you pressed a key while deskhand was acting"}
 	for _, tc := range []struct {
 		button string
 		want   bool

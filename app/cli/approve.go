@@ -98,7 +98,7 @@ func (t *terminalApprover) Approve(ctx context.Context, req planner.ApprovalRequ
 // Pause says deskhand stepped back because the user took over, and waits for
 // them to hand control back (Enter) or stop (q).
 func (t *terminalApprover) Pause(ctx context.Context, req planner.PauseRequest) (bool, error) {
-	fmt.Fprintf(t.out, "  paused: %s.\n  The desktop is yours; deskhand will look at the screen again before it goes on.\n", pauseReason(req.Reason))
+	fmt.Fprintf(t.out, "  paused: %s.\n  The desktop is yours; deskhand will look at the screen again before it goes on.\n", req.Reason)
 	for {
 		fmt.Fprint(t.out, "  [c]ontinue / [q]uit: ")
 		line, err := t.readLine(ctx)
@@ -117,15 +117,6 @@ func (t *terminalApprover) Pause(ctx context.Context, req planner.PauseRequest) 
 			return false, nil
 		}
 	}
-}
-
-// pauseReason is the takeover's message without the sentence that says deskhand
-// stopped: it has only paused.
-func pauseReason(reason string) string {
-	if i := strings.Index(reason, ": deskhand stopped"); i > 0 {
-		return reason[:i]
-	}
-	return reason
 }
 
 // edit asks for the part of the action a person would change: the point, the
