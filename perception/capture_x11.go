@@ -151,7 +151,7 @@ func getImage(c *xgb.Conn, r image.Rectangle) (img *image.RGBA, ok bool, err err
 func getImageAs(c *xgb.Conn, r image.Rectangle, rgba bool) (img *image.RGBA, ok bool, err error) {
 	setup := xproto.Setup(c)
 	screen := setup.DefaultScreen(c)
-	if os.Getenv("XDG_SESSION_TYPE") == "wayland" || !xRGB32(setup, screen) || r.Empty() {
+	if os.Getenv("XDG_SESSION_TYPE") == "wayland" || !XRGB32(setup, screen) || r.Empty() {
 		return nil, false, nil
 	}
 	area := r.Intersect(image.Rect(0, 0, int(screen.WidthInPixels), int(screen.HeightInPixels)))
@@ -186,9 +186,9 @@ func getImageAs(c *xgb.Conn, r image.Rectangle, rgba bool) (img *image.RGBA, ok 
 	return img, true, nil
 }
 
-// xRGB32 reports whether the root window's pixels come as 32-bit little-endian
+// XRGB32 reports whether the root window's pixels come as 32-bit little-endian
 // words with red, green and blue in bits 16–23, 8–15 and 0–7: bytes B, G, R, x.
-func xRGB32(setup *xproto.SetupInfo, screen *xproto.ScreenInfo) bool {
+func XRGB32(setup *xproto.SetupInfo, screen *xproto.ScreenInfo) bool {
 	if setup.ImageByteOrder != xproto.ImageOrderLSBFirst || screen.RootDepth != 24 {
 		return false
 	}

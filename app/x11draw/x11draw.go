@@ -8,6 +8,8 @@ import (
 
 	"github.com/jezek/xgb"
 	"github.com/jezek/xgb/xproto"
+
+	"github.com/deskhand/deskhand/perception"
 )
 
 // XRGB32 reports whether the default screen's root window takes 32-bit
@@ -16,27 +18,7 @@ import (
 // layout PutRGBA writes.
 func XRGB32(c *xgb.Conn) bool {
 	setup := xproto.Setup(c)
-	screen := setup.DefaultScreen(c)
-	if setup.ImageByteOrder != xproto.ImageOrderLSBFirst || screen.RootDepth != 24 {
-		return false
-	}
-	bpp := 0
-	for _, f := range setup.PixmapFormats {
-		if f.Depth == 24 {
-			bpp = int(f.BitsPerPixel)
-		}
-	}
-	if bpp != 32 {
-		return false
-	}
-	for _, d := range screen.AllowedDepths {
-		for _, v := range d.Visuals {
-			if v.VisualId == screen.RootVisual {
-				return v.RedMask == 0xff0000 && v.GreenMask == 0xff00 && v.BlueMask == 0xff
-			}
-		}
-	}
-	return false
+	return perception.XRGB32(setup, setup.DefaultScreen(c))
 }
 
 // PutRGBA uploads img into d (a depth-24 window or pixmap of a screen for which
