@@ -46,12 +46,22 @@ func benchPerception(b *testing.B, w, h int) {
 		d.Launch(b, "xterm", "-geometry", strconv.Itoa(cols)+"x"+strconv.Itoa(rows)+"+"+strconv.Itoa(x)+"+"+strconv.Itoa(y),
 			"-e", "sh", "-c", "ls -laR /usr/share/doc | head -"+strconv.Itoa(rows+i)+"; sleep 600")
 	}
-	time.Sleep(1500 * time.Millisecond)
 	ctx := context.Background()
 	r := image.Rect(0, 0, w, h)
-	img, err := platform.capture(r)
-	if err != nil {
-		b.Fatal(err)
+	// The figures mean nothing on a screen the terminals have not drawn yet (a
+	// black screen compresses to a few KB): wait for their text.
+	var img *image.RGBA
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		time.Sleep(500 * time.Millisecond)
+		var err error
+		if img, err = platform.capture(r); err != nil {
+			b.Fatal(err)
+		}
+		if light, dark := lightDark(img); light > 0.15 && dark > 0.01 {
+			break
+		} else if time.Now().After(deadline) {
+			b.Fatalf("the terminals did not draw their text within 20 s (%.0f %% light, %.1f %% dark pixels)", 100*light, 100*dark)
+		}
 	}
 	size := (Grid{}).Size(w, h)
 	small := Resize(img, size)
@@ -132,4 +142,21 @@ func benchPerception(b *testing.B, w, h int) {
 			b.ReportMetric(float64(n)/1024, "KB")
 		})
 	}
+}
+
+// lightDark returns the fractions of img's pixels that are light (a terminal's
+// background) and dark (its text).
+func lightDark(img *image.RGBA) (light, dark float64) {
+	var nl, nd int
+	p := img.Pix
+	for i := 0; i+4 <= len(p); i += 4 {
+		switch sum := int(p[i]) + int(p[i+1]) + int(p[i+2]); {
+		case sum > 600:
+			nl++
+		case sum < 150:
+			nd++
+		}
+	}
+	n := float64(len(p) / 4)
+	return float64(nl) / n, float64(nd) / n
 }
