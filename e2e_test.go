@@ -687,24 +687,12 @@ func TestTerminalApproval(t *testing.T) {
 		ollamatest.Reply{Content: "Thought: The user said no; I stop.\nAction: finished(content='stopped as asked')"},
 	)
 	cmd, stdin, outb := startOnPTY(t, d, srv, "run --trace "+t.TempDir()+" 'click the middle'")
-	answer := func(prompts int, line string) {
-		t.Helper()
-		deadline := time.Now().Add(20 * time.Second)
-		for strings.Count(outb.String(), "[y]es / [n]o (skip) / [e]dit / [q]uit") < prompts {
-			if time.Now().After(deadline) {
-				cmd.Process.Kill()
-				t.Fatalf("no approval prompt %d; output:\n%s", prompts, outb.String())
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		io.WriteString(stdin, line+"\n")
-	}
-	answer(1, "y")
-	answer(2, "n")
-	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(outb.String(), "why (optional") && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
+	const prompt = "[y]es / [n]o (skip) / [e]dit / [q]uit"
+	waitText(t, cmd, outb, prompt, 1)
+	io.WriteString(stdin, "y\n")
+	waitText(t, cmd, outb, prompt, 2)
+	io.WriteString(stdin, "n\n")
+	waitText(t, cmd, outb, "why (optional", 1)
 	io.WriteString(stdin, "not this file\n")
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("deskhand: %v\n%s", err, outb.String())
@@ -759,16 +747,7 @@ func TestTakeoverPauses(t *testing.T) {
 		ollamatest.Reply{Content: "Thought: The user took over; I stop here.\nAction: finished(content='handed back')"},
 	)
 	cmd, stdin, outb := startOnPTY(t, d, srv, "run --trace "+t.TempDir()+" 'type a long text'", "DESKHAND_PASTE=off")
-	waitFor := func(what string) {
-		t.Helper()
-		for deadline := time.Now().Add(20 * time.Second); !strings.Contains(outb.String(), what); time.Sleep(10 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				cmd.Process.Kill()
-				t.Fatalf("no %q on the terminal; output:\n%s", what, outb.String())
-			}
-		}
-	}
-	waitFor("[y]es / [n]o (skip) / [e]dit / [q]uit")
+	waitText(t, cmd, outb, "[y]es / [n]o (skip) / [e]dit / [q]uit", 1)
 	io.WriteString(stdin, "y\n")
 	size := func() int64 { return fileSize(out) }
 	for deadline := time.Now().Add(20 * time.Second); size() < 20; time.Sleep(5 * time.Millisecond) {
@@ -777,7 +756,7 @@ func TestTakeoverPauses(t *testing.T) {
 		}
 	}
 	d.Output(t, "xdotool", "mousemove", "900", "600")
-	waitFor("[c]ontinue / [q]uit")
+	waitText(t, cmd, outb, "[c]ontinue / [q]uit", 1)
 	typed := size()
 	time.Sleep(300 * time.Millisecond)
 	if after := size(); after != typed || typed >= int64(len(text)) {
@@ -822,23 +801,13 @@ func TestConfirmHighOnly(t *testing.T) {
 	)
 	cmd, stdin, outb := startOnPTY(t, d, srv, "run --confirm high --trace "+t.TempDir()+" 'click the middle'")
 	const prompt = "[y]es / [n]o (skip) / [e]dit / [q]uit"
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(outb.String(), prompt) {
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatalf("no approval prompt for the high-risk action; output:\n%s", outb.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitText(t, cmd, outb, prompt, 1)
 	// By the first prompt the click has been done without asking.
 	if p := pointer(t, d); p != image.Pt(640, 400) {
 		t.Errorf("pointer at %v before the first prompt, want the unasked click at (640, 400)", p)
 	}
 	io.WriteString(stdin, "n\n")
-	deadline = time.Now().Add(5 * time.Second)
-	for !strings.Contains(outb.String(), "why (optional") && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitText(t, cmd, outb, "why (optional", 1)
 	io.WriteString(stdin, "\n")
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("deskhand: %v\n%s", err, outb.String())
@@ -854,6 +823,18 @@ func TestConfirmHighOnly(t *testing.T) {
 	}
 	if _, err := os.Stat(out); err == nil {
 		t.Error("the skipped command ran")
+	}
+}
+
+// waitText waits up to 20 s for the n-th what on cmd's terminal output, and
+// fails the test with the output so far if it does not come.
+func waitText(t *testing.T, cmd *exec.Cmd, outb *syncBuffer, what string, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); strings.Count(outb.String(), what) < n; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("no %q (number %d) on the terminal; output:\n%s", what, n, outb.String())
+		}
 	}
 }
 
