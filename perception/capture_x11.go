@@ -185,28 +185,3 @@ func getImageAs(c *xgb.Conn, r image.Rectangle, rgba bool) (img *image.RGBA, ok 
 	}
 	return img, true, nil
 }
-
-// XRGB32 reports whether the root window's pixels come as 32-bit little-endian
-// words with red, green and blue in bits 16–23, 8–15 and 0–7: bytes B, G, R, x.
-func XRGB32(setup *xproto.SetupInfo, screen *xproto.ScreenInfo) bool {
-	if setup.ImageByteOrder != xproto.ImageOrderLSBFirst || screen.RootDepth != 24 {
-		return false
-	}
-	bpp := 0
-	for _, f := range setup.PixmapFormats {
-		if f.Depth == 24 {
-			bpp = int(f.BitsPerPixel)
-		}
-	}
-	if bpp != 32 {
-		return false
-	}
-	for _, d := range screen.AllowedDepths {
-		for _, v := range d.Visuals {
-			if v.VisualId == screen.RootVisual {
-				return v.RedMask == 0xff0000 && v.GreenMask == 0xff00 && v.BlueMask == 0xff
-			}
-		}
-	}
-	return false
-}
