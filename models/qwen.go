@@ -32,7 +32,7 @@ import (
 // reads all three. The JSON is read leniently, because small models write single
 // quotes, trailing commas, unquoted keys, numbers as strings and cut-off replies; a
 // reply is repaired only where the meaning is certain (closing braces), never by
-// guessing a value.
+// guessing a value: the strict grammar of the shared reader (lenient.go).
 //
 // Mapping to contracts.md §2, where the schema is silent:
 //   - left_click_drag names only its end: it drags from the point the previous call
@@ -88,7 +88,6 @@ const (
 	qwenScrollNotchLimit   = 20
 	qwenScrollPerNotch     = 100 // pixels
 	qwenScrollMaxNotches   = 50
-	qwenMaxDepth           = 32 // JSON nesting, so hostile input cannot recurse deeply
 	qwenDoneDefault        = "The model reported the task complete."
 	qwenFailDefault        = "The model reported that it could not complete the task."
 	qwenAskDefault         = "The model needs your help to go on."
@@ -453,7 +452,7 @@ func qwenBareCalls(seg string) (calls []qwenCall, prose string, err error) {
 		if seg[i] != '{' {
 			continue
 		}
-		v, end, perr := qwenParseJSON(seg[i:])
+		v, end, perr := jsonDecodeStrict(seg[i:])
 		if perr != nil {
 			if firstErr == nil && qwenCallLike(seg[i:]) {
 				firstErr = fmt.Errorf("the tool call is not valid JSON: %w", perr)
@@ -518,7 +517,7 @@ func qwenDecodeCall(body string) (qwenCall, error) {
 	if i < 0 {
 		return qwenCall{}, fmt.Errorf("no JSON object in %q", snippet(s))
 	}
-	v, _, err := qwenParseJSON(s[i:])
+	v, _, err := jsonDecodeStrict(s[i:])
 	if err != nil {
 		return qwenCall{}, fmt.Errorf("the tool call is not valid JSON: %w", err)
 	}
@@ -541,7 +540,7 @@ func qwenCallFrom(obj map[string]any, src string) (qwenCall, error) {
 	case map[string]any:
 		c.args = a
 	case string:
-		v, _, err := qwenParseJSON(strings.TrimSpace(a))
+		v, _, err := jsonDecodeStrict(strings.TrimSpace(a))
 		m, ok := v.(map[string]any)
 		if err != nil || !ok {
 			return c, fmt.Errorf("the tool call's arguments are not a JSON object: %q", snippet(a))
@@ -613,7 +612,7 @@ func qwenXMLValue(key, val string) any {
 		return val
 	}
 	t := strings.TrimSpace(val)
-	if v, end, err := qwenParseJSON(t); err == nil && end == len(t) {
+	if v, end, err := jsonDecodeStrict(t); err == nil && end == len(t) {
 		return v
 	}
 	return val
@@ -1131,278 +1130,4 @@ func qwenShow(v any) string {
 		return fmt.Sprintf("%v", v)
 	}
 	return snippet(string(b))
-}
-
-// qwenJSON is a lenient JSON reader for what models write: JSON, plus single-quoted
-// strings, unquoted keys, Python's True/False/None, trailing or missing commas, and
-// raw newlines in strings. A text that ends where only closing brackets are missing
-// is closed; one that ends inside a string, a number or after a key is an error,
-// since the missing part could change the meaning. Values decode as encoding/json
-// would into any: map[string]any, []any, string, float64, bool, nil.
-type qwenJSON struct {
-	s     string
-	i     int
-	depth int
-}
-
-// qwenParseJSON reads one value from the start of s and returns where it ends.
-func qwenParseJSON(s string) (v any, end int, err error) {
-	p := &qwenJSON{s: s}
-	v, err = p.value()
-	return v, p.i, err
-}
-
-func (p *qwenJSON) space() {
-	for p.i < len(p.s) {
-		switch p.s[p.i] {
-		case ' ', '\t', '\n', '\r':
-			p.i++
-		default:
-			return
-		}
-	}
-}
-
-func (p *qwenJSON) eof() bool { return p.i >= len(p.s) }
-
-func (p *qwenJSON) value() (any, error) {
-	p.space()
-	if p.eof() {
-		return nil, errors.New("the JSON is cut off where a value should be")
-	}
-	switch c := p.s[p.i]; {
-	case c == '{':
-		return p.object()
-	case c == '[':
-		return p.array()
-	case c == '"' || c == '\'':
-		return p.str()
-	case c == '-' || c == '+' || c == '.' || c >= '0' && c <= '9':
-		return p.number()
-	}
-	w := p.word()
-	switch w {
-	case "true", "True":
-		return true, nil
-	case "false", "False":
-		return false, nil
-	case "null", "None":
-		return nil, nil
-	case "":
-		return nil, fmt.Errorf("unexpected %q in the JSON at %q", p.s[p.i], snippet(p.s[p.i:]))
-	}
-	return nil, fmt.Errorf("unexpected %q in the JSON", snippet(w))
-}
-
-// word reads an identifier (an unquoted key or a literal).
-func (p *qwenJSON) word() string {
-	j := p.i
-	for j < len(p.s) {
-		c := p.s[j]
-		if c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || j > p.i && c >= '0' && c <= '9' {
-			j++
-			continue
-		}
-		break
-	}
-	w := p.s[p.i:j]
-	p.i = j
-	return w
-}
-
-func (p *qwenJSON) object() (any, error) {
-	if p.depth++; p.depth > qwenMaxDepth {
-		return nil, errors.New("the JSON is nested too deeply")
-	}
-	defer func() { p.depth-- }()
-	p.i++ // {
-	obj := map[string]any{}
-	for {
-		p.space()
-		if p.eof() {
-			return obj, nil // only the closing brace is missing
-		}
-		if p.s[p.i] == '}' {
-			p.i++
-			return obj, nil
-		}
-		if p.s[p.i] == ',' {
-			p.i++
-			continue
-		}
-		var key string
-		if c := p.s[p.i]; c == '"' || c == '\'' {
-			k, err := p.str()
-			if err != nil {
-				return nil, err
-			}
-			key = k.(string)
-		} else if key = p.word(); key == "" {
-			return nil, fmt.Errorf("expected a key in the JSON at %q", snippet(p.s[p.i:]))
-		}
-		p.space()
-		if p.eof() {
-			return nil, fmt.Errorf("the JSON is cut off after the key %q", key)
-		}
-		if p.s[p.i] != ':' {
-			return nil, fmt.Errorf("expected ':' after the key %q in the JSON", key)
-		}
-		p.i++
-		v, err := p.value()
-		if err != nil {
-			return nil, err
-		}
-		obj[key] = v
-		p.space()
-		if p.eof() {
-			return obj, nil
-		}
-		switch p.s[p.i] {
-		case ',':
-			p.i++
-		case '}':
-		case '"', '\'': // a missing comma
-		default:
-			return nil, fmt.Errorf("expected ',' or '}' after %q in the JSON, found %q", key, snippet(p.s[p.i:]))
-		}
-	}
-}
-
-func (p *qwenJSON) array() (any, error) {
-	if p.depth++; p.depth > qwenMaxDepth {
-		return nil, errors.New("the JSON is nested too deeply")
-	}
-	defer func() { p.depth-- }()
-	p.i++ // [
-	arr := []any{}
-	for {
-		p.space()
-		if p.eof() {
-			return arr, nil // only the closing bracket is missing
-		}
-		switch p.s[p.i] {
-		case ']':
-			p.i++
-			return arr, nil
-		case ',':
-			p.i++
-			continue
-		}
-		v, err := p.value()
-		if err != nil {
-			return nil, err
-		}
-		arr = append(arr, v)
-		p.space()
-		if p.eof() {
-			return arr, nil
-		}
-		switch p.s[p.i] {
-		case ',', ']':
-		default:
-			if c := p.s[p.i]; !(c == '"' || c == '\'' || c == '-' || c >= '0' && c <= '9') {
-				return nil, fmt.Errorf("expected ',' or ']' in the JSON, found %q", snippet(p.s[p.i:]))
-			}
-		}
-	}
-}
-
-func (p *qwenJSON) str() (any, error) {
-	q := p.s[p.i]
-	p.i++
-	// Most strings have no escapes: slice them.
-	for j := p.i; j < len(p.s) && p.s[j] != '\\'; j++ {
-		if p.s[j] == q {
-			v := p.s[p.i:j]
-			p.i = j + 1
-			return v, nil
-		}
-	}
-	var b strings.Builder
-	for p.i < len(p.s) {
-		c := p.s[p.i]
-		switch {
-		case c == q:
-			p.i++
-			return b.String(), nil
-		case c == '\\' && p.i+1 < len(p.s):
-			e := p.s[p.i+1]
-			p.i += 2
-			switch e {
-			case 'n':
-				b.WriteByte('\n')
-			case 't':
-				b.WriteByte('\t')
-			case 'r':
-				b.WriteByte('\r')
-			case 'b':
-				b.WriteByte('\b')
-			case 'f':
-				b.WriteByte('\f')
-			case 'u':
-				b.WriteRune(p.unicode())
-			default: // \" \' \\ \/ and unknown escapes keep the character
-				b.WriteByte(e)
-			}
-		case c == '\\':
-			p.i++
-		default:
-			b.WriteByte(c)
-			p.i++
-		}
-	}
-	return nil, fmt.Errorf("a string in the JSON is cut off: %q", snippet(b.String()))
-}
-
-// unicode reads the hex digits of a \u escape (and a following low surrogate).
-func (p *qwenJSON) unicode() rune {
-	hex := func() (rune, bool) {
-		if p.i+4 > len(p.s) {
-			return 0, false
-		}
-		n, err := strconv.ParseUint(p.s[p.i:p.i+4], 16, 32)
-		if err != nil {
-			return 0, false
-		}
-		p.i += 4
-		return rune(n), true
-	}
-	r, ok := hex()
-	if !ok {
-		return '\uFFFD'
-	}
-	if r >= 0xD800 && r < 0xDC00 && strings.HasPrefix(p.s[p.i:], `\u`) {
-		save := p.i
-		p.i += 2
-		if lo, ok := hex(); ok && lo >= 0xDC00 && lo < 0xE000 {
-			return (r-0xD800)<<10 + (lo - 0xDC00) + 0x10000
-		}
-		p.i = save
-	}
-	if r >= 0xD800 && r < 0xE000 {
-		return '\uFFFD'
-	}
-	return r
-}
-
-func (p *qwenJSON) number() (any, error) {
-	j := p.i
-	for j < len(p.s) {
-		c := p.s[j]
-		if c >= '0' && c <= '9' || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E' {
-			j++
-			continue
-		}
-		break
-	}
-	lit := p.s[p.i:j]
-	p.i = j
-	if p.eof() {
-		return nil, fmt.Errorf("the JSON is cut off in the number %q", lit)
-	}
-	n, err := strconv.ParseFloat(strings.TrimPrefix(lit, "+"), 64)
-	if err != nil || math.IsInf(n, 0) {
-		return nil, fmt.Errorf("%q is not a number", snippet(lit))
-	}
-	return n, nil
 }
