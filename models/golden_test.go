@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"image"
 	"os"
 	"path/filepath"
 	"slices"
@@ -142,6 +143,49 @@ func checkFuzzParse(t *testing.T, a planner.Adapter, m api.Message, fr perceptio
 		}
 		if n.String() != act.String() {
 			t.Fatalf("action %v is not normalised (%v)", act, n)
+		}
+	}
+}
+
+// checkOneAction parses reply with a and checks that it is exactly want.
+func checkOneAction(t *testing.T, a planner.Adapter, f perception.Frame, reply string, want actuation.Action) {
+	t.Helper()
+	d, err := a.Parse(api.Message{Content: reply}, f)
+	if err != nil {
+		t.Errorf("%s: %v", reply, err)
+		return
+	}
+	if len(d.Actions) != 1 || d.Actions[0].String() != want.String() {
+		t.Errorf("%s:\n got %v\nwant %s", reply, d.Actions, want)
+	}
+}
+
+// checkLanding parses msg with a and checks that its first action lands at
+// want (its start and, for a drag, its end), and that the model's coordinates
+// model map there through Frame.ToScreen too: the adapter must use the one
+// mapping function, not a copy of it.
+func checkLanding(t *testing.T, a interface {
+	planner.Adapter
+	Convention() perception.Convention
+}, f perception.Frame, msg string, model [][2]float64, want []image.Point) {
+	t.Helper()
+	d, err := a.Parse(api.Message{Content: msg}, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	act := d.Actions[0]
+	p, _ := act.Point()
+	got := []image.Point{p}
+	if e, ok := act.End(); ok {
+		got = append(got, e)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("landed at %v, want %v", got, want)
+	}
+	for i, m := range model {
+		sp, err := f.ToScreen(m[0], m[1], a.Convention())
+		if err != nil || i >= len(got) || sp != got[i] {
+			t.Errorf("Frame.ToScreen(%g, %g) = %v, %v; the adapter gave %v", m[0], m[1], sp, err, got)
 		}
 	}
 }

@@ -101,25 +101,7 @@ func TestJSONToScreen(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			d, err := NewJSON().Parse(api.Message{Content: c.reply}, c.frame)
-			if err != nil {
-				t.Fatal(err)
-			}
-			a := d.Actions[0]
-			p, _ := a.Point()
-			got := []pt{p}
-			if e, ok := a.End(); ok {
-				got = append(got, e)
-			}
-			if !slices.Equal(got, c.want) {
-				t.Errorf("landed at %v, want %v", got, c.want)
-			}
-			for i, m := range c.model {
-				sp, err := c.frame.ToScreen(m[0], m[1], perception.Relative1000)
-				if err != nil || sp != got[i] {
-					t.Errorf("Frame.ToScreen(%g, %g) = %v, %v; the adapter gave %v", m[0], m[1], sp, err, got[i])
-				}
-			}
+			checkLanding(t, NewJSON(), c.frame, c.reply, c.model, c.want)
 		})
 	}
 }
@@ -226,14 +208,7 @@ func TestJSONActionMapping(t *testing.T) {
 		{`{"type":"answer","answer":"42"}`, actuation.Action{Type: actuation.Done, Text: "42"}},
 	}
 	for _, c := range cases {
-		d, err := NewJSON().Parse(api.Message{Content: c.reply}, f)
-		if err != nil {
-			t.Errorf("%s: %v", c.reply, err)
-			continue
-		}
-		if len(d.Actions) != 1 || d.Actions[0].String() != c.want.String() {
-			t.Errorf("%s:\n got %v\nwant %s", c.reply, d.Actions, c.want)
-		}
+		checkOneAction(t, NewJSON(), f, c.reply, c.want)
 	}
 }
 

@@ -135,27 +135,8 @@ func TestQwenToScreenMapping(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			f := perception.Frame{Bounds: bounds, Captured: bounds.Size(), Scale: 1, Image: c.img}
-			reply := api.Message{Content: `<tool_call>{"name": "computer_use", "arguments": ` + c.args + `}</tool_call>`}
-			d, err := c.adapter.Parse(reply, f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			a := d.Actions[0]
-			p, _ := a.Point()
-			got := []pt{p}
-			if e, ok := a.End(); ok {
-				got = append(got, e)
-			}
-			if !slices.Equal(got, c.want) {
-				t.Errorf("landed at %v, want %v", got, c.want)
-			}
-			// The adapter must agree with the one mapping function.
-			for i, m := range c.model {
-				sp, err := f.ToScreen(m[0], m[1], c.adapter.Convention())
-				if err != nil || sp != got[i] {
-					t.Errorf("Frame.ToScreen(%v) = %v, %v; the adapter gave %v", m, sp, err, got[i])
-				}
-			}
+			reply := `<tool_call>{"name": "computer_use", "arguments": ` + c.args + `}</tool_call>`
+			checkLanding(t, c.adapter, f, reply, c.model, c.want)
 		})
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"flag"
 	"image"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
@@ -111,20 +110,6 @@ func TestToScreenMapping(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			f := perception.Frame{Bounds: c.bounds, Captured: c.bounds.Size(), Scale: 1, Image: img}
-			d, err := c.adapter.Parse(api.Message{Content: c.reply}, f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			a := d.Actions[0]
-			p, _ := a.Point()
-			got := []pt{p}
-			if e, ok := a.End(); ok {
-				got = append(got, e)
-			}
-			if !slices.Equal(got, c.want) {
-				t.Errorf("landed at %v, want %v", got, c.want)
-			}
-			// The adapter must agree with the one mapping function.
 			r, err := splitReply(c.reply)
 			if err != nil {
 				t.Fatal(err)
@@ -133,10 +118,7 @@ func TestToScreenMapping(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			sp, err := f.ToScreen(x, y, c.adapter.Convention())
-			if err != nil || sp != got[0] {
-				t.Errorf("Frame.ToScreen(%g, %g) = %v, %v; the adapter gave %v", x, y, sp, err, got[0])
-			}
+			checkLanding(t, c.adapter, f, c.reply, [][2]float64{{x, y}}, c.want)
 		})
 	}
 }
@@ -241,14 +223,7 @@ func TestActionMapping(t *testing.T) {
 		{"Action: type(content='a,b', )", actuation.Action{Type: actuation.TypeText, Text: "a,b"}},
 	}
 	for _, c := range cases {
-		d, err := NewUITARS15().Parse(api.Message{Content: c.reply}, f)
-		if err != nil {
-			t.Errorf("%s: %v", c.reply, err)
-			continue
-		}
-		if len(d.Actions) != 1 || d.Actions[0].String() != c.want.String() {
-			t.Errorf("%s:\n got %v\nwant %s", c.reply, d.Actions, c.want)
-		}
+		checkOneAction(t, NewUITARS15(), f, c.reply, c.want)
 	}
 }
 
