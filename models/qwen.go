@@ -395,6 +395,12 @@ func qwenThought(prose string) string {
 	t = strings.TrimSuffix(t, "```json")
 	t = strings.TrimSuffix(t, "```")
 	t = strings.TrimSpace(t)
+	// The prompt behind Qwen2.5-VL's computer-use demo asks for
+	// <thinking>…</thinking> before the call (and <conclusion> after it).
+	if in, ok := strings.CutPrefix(t, "<thinking>"); ok {
+		t, _, _ = strings.Cut(in, "</thinking>")
+		t = strings.TrimSpace(t)
+	}
 	if len(t) >= 8 && strings.EqualFold(t[:8], "thought:") {
 		t = strings.TrimSpace(t[8:])
 	}

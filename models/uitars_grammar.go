@@ -50,6 +50,12 @@ func splitReply(text string) (parsedReply, error) {
 	head, section, ok := cutAction(text)
 	if !ok {
 		t := strings.TrimSpace(text)
+		if answer, ok := answerBlock(t); ok {
+			// The Seed/"omni" format answers a question with no action at all.
+			r.thought = strings.TrimSpace(think)
+			r.calls = []call{{name: "finished", args: []arg{{key: "content", val: answer}}, src: t}}
+			return r, nil
+		}
 		if !startsWithCall(t) {
 			r.thought = strings.TrimSpace(think)
 			if t == "" {
@@ -76,18 +82,57 @@ func splitReply(text string) (parsedReply, error) {
 
 // cutThink removes the first <think>…</think> block (some servers and fine-tunes
 // emit one before the Thought) and returns its text as a fallback thought. A closing
-// tag without an opening one means the server ate the opening tag.
+// tag without an opening one means the server ate the opening tag. UI-TARS's own
+// parsers also accept a suffixed tag, <think_never_used_…>…</think_never_used_…>,
+// which its later checkpoints write.
 func cutThink(text string) (rest, think string) {
-	if i := strings.Index(text, "</think>"); i >= 0 {
+	if i, n, name := thinkTag(text, "</think"); i >= 0 {
 		head := text[:i]
-		if j := strings.Index(head, "<think>"); j >= 0 {
-			think, head = head[j+len("<think>"):], head[:j]
+		open := "<" + name[2:]
+		if j := strings.Index(head, open); j >= 0 {
+			think, head = head[j+len(open):], head[:j]
 		} else {
 			think, head = head, ""
 		}
-		text = head + text[i+len("</think>"):]
+		text = head + text[i+n:]
 	}
-	return strings.ReplaceAll(text, "<think>", ""), think
+	if i, n, _ := thinkTag(text, "<think"); i >= 0 {
+		text = text[:i] + text[i+n:]
+	}
+	return text, think
+}
+
+// thinkTag finds the first tag that is prefix ("<think" or "</think") followed
+// by letters, digits or underscores and ">", and returns where it starts, its
+// length and the tag itself; i is -1 when there is none.
+func thinkTag(text, prefix string) (i, n int, tag string) {
+	for from := 0; ; {
+		k := strings.Index(text[from:], prefix)
+		if k < 0 {
+			return -1, 0, ""
+		}
+		k += from
+		e := k + len(prefix)
+		for e < len(text) && (text[e] == '_' || isWord(text[e:e+1])) {
+			e++
+		}
+		if e < len(text) && text[e] == '>' {
+			return k, e + 1 - k, text[k : e+1]
+		}
+		from = k + len(prefix)
+	}
+}
+
+// answerBlock returns the text of an <answer>…</answer> block that is all of t
+// (a missing closing tag is forgiven: the reply may have been cut).
+func answerBlock(t string) (string, bool) {
+	rest, ok := strings.CutPrefix(t, "<answer>")
+	if !ok {
+		return "", false
+	}
+	rest, _, _ = strings.Cut(rest, "</answer>")
+	rest = strings.TrimSpace(rest)
+	return rest, rest != ""
 }
 
 // cleanLines drops what models wrap around the grammar: the ``` fence the prompt's
@@ -100,8 +145,8 @@ func cleanLines(text string) string {
 	kept := lines[:0]
 	for _, l := range lines {
 		t := strings.TrimSpace(l)
-		if strings.HasPrefix(t, "```") && isWord(t[3:]) {
-			continue
+		if strings.HasPrefix(t, "```") && isWord(t[3:]) || t == "<computer_env>" || t == "</computer_env>" {
+			continue // <computer_env> wraps the action in the Seed/"omni" format
 		}
 		kept = append(kept, l)
 	}

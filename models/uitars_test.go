@@ -227,6 +227,33 @@ func TestActionMapping(t *testing.T) {
 	}
 }
 
+// TestSeedFormat: the tags of the Seed ("omni") output format that
+// UI-TARS-desktop's newer parser reads.
+func TestSeedFormat(t *testing.T) {
+	f := FrameFor(goldenScreen, goldenImage)
+	for _, c := range []struct {
+		reply   string
+		thought string
+		want    actuation.Action
+	}{
+		{"<answer>It is 2.</answer>", "", actuation.Action{Type: actuation.Done, Text: "It is 2."}},
+		{"<think>easy</think>\n<answer>\nIt is 2.", "easy", actuation.Action{Type: actuation.Done, Text: "It is 2.", Thought: "easy"}},
+		{"<think_never_used_5a>wait a bit</think_never_used_5a>\n<computer_env>\nAction: wait()\n</computer_env>", "wait a bit",
+			actuation.Action{Type: actuation.Wait, Thought: "wait a bit"}},
+		{"</think_2>Action: wait()", "", actuation.Action{Type: actuation.Wait}},
+		{"<think_>x</think>\nThought: mine\nAction: wait()", "mine", actuation.Action{Type: actuation.Wait, Thought: "mine"}},
+	} {
+		d, err := NewUITARS15().Parse(api.Message{Content: c.reply}, f)
+		if err != nil {
+			t.Errorf("%q: %v", c.reply, err)
+			continue
+		}
+		if d.Thought != c.thought || len(d.Actions) != 1 || d.Actions[0].Type != c.want.Type || d.Actions[0].Text != c.want.Text {
+			t.Errorf("%q:\n got thought %q, %v\nwant thought %q, %v", c.reply, d.Thought, d.Actions, c.thought, c.want)
+		}
+	}
+}
+
 func TestParseErrors(t *testing.T) {
 	f := FrameFor(goldenScreen, goldenImage)
 	cases := []struct{ reply, want string }{
@@ -248,6 +275,9 @@ func TestParseErrors(t *testing.T) {
 		{"Action: 42", "expected an action"},
 		{"Action: press(key='shift')\n\nclick(start_box='(1,2)')\n\nrelease(key='shift')", "holding shift down"},
 		{"Action: release(key='shift')", "no action"},
+		{"<answer></answer>", `no "Action:"`},
+		{"<think_x>a</think_x> <answer> </answer>", `no "Action:"`},
+		{"Thought: <answer>1</answer>", `no "Action:"`}, // not a bare answer: prose around it
 	}
 	for _, c := range cases {
 		_, err := NewUITARS15().Parse(api.Message{Content: c.reply}, f)
