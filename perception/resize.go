@@ -537,6 +537,7 @@ type rowResizer struct {
 	v16, prev16, ent []int16
 	rowPtr           [simdMaxTaps]*uint8
 	noSIMD           bool // tests compare the kernels with and without
+	noAVX2           bool // and the SSE2 ones with the AVX2 ones
 }
 
 // simdMaxTaps is the most vertical taps rowSIMD takes.
@@ -652,13 +653,14 @@ func (r *rowResizer) row(out []uint8, xs, ys taps, y, px int) {
 // source rows' bytes interleaved, the horizontal one two neighbouring pixels'
 // sums interleaved (pairSSE2), so one instruction weights two taps of a pixel's
 // four channels. A row whose vertical sums repeat the previous row's is copied,
-// as in row.
+// as in row. Where the CPU has AVX2 its kernels do the same arithmetic on twice
+// the pixels per instruction, and the horizontal one pairs the pixels itself
+// (VPSHUFB), so pairSSE2's pass over the row goes.
 func (r *rowResizer) rowSIMD(out []uint8, xs, ys taps, y, px int) {
 	src := r.srcOf
 	w := src.Rect.Dx()
 	if len(r.v16) != 4*(w+4) {
 		r.v16, r.prev16 = make([]int16, 4*(w+4)), make([]int16, 4*(w+4))
-		r.ent = make([]int16, 8*(w+2))
 		r.prevOK = false
 	}
 	n := ys.n
@@ -675,7 +677,11 @@ func (r *rowResizer) rowSIMD(out []uint8, xs, ys taps, y, px int) {
 	}
 	chunks := w / 4
 	v := r.v16[:4*w]
-	if chunks > 0 {
+	avx2 := haveAVX2 && !r.noAVX2
+	switch {
+	case chunks > 0 && avx2:
+		verticalAVX2(&v[0], &r.rowPtr[0], &wts[0], (n+1)/2, chunks)
+	case chunks > 0:
 		verticalSSE2(&v[0], &r.rowPtr[0], &wts[0], (n+1)/2, chunks)
 	}
 	for i := 16 * chunks; i < 4*w; i++ { // the last w%4 pixels
@@ -692,7 +698,13 @@ func (r *rowResizer) rowSIMD(out []uint8, xs, ys taps, y, px int) {
 		copy(out, r.prevOut)
 		return
 	}
-	if m > 0 {
+	switch {
+	case m > 0 && avx2:
+		horizontalAVX2(&out[0], &r.v16[0], &xs.start[0], &xs.h16[0], m, xs.n/2, px)
+	case m > 0:
+		if len(r.ent) != 8*(w+2) {
+			r.ent = make([]int16, 8*(w+2))
+		}
 		pairSSE2(&r.ent[0], &r.v16[0], w)
 		horizontalSSE2(&out[0], &r.ent[0], &xs.start[0], &xs.h16[0], m, xs.n/2, px)
 	}

@@ -19,3 +19,15 @@ func pairSSE2(dst *int16, v *int16, n int) {
 func horizontalSSE2(out *uint8, ent *int16, starts *int, wt *int16, m, pairs, px int) {
 	panic("perception: no SIMD kernels on this architecture")
 }
+
+// haveAVX2 reports whether the AVX2 kernels in resize_amd64.s can run: never
+// here.
+const haveAVX2 = false
+
+func verticalAVX2(dst *int16, rows **uint8, wts *uint32, pairs, chunks int) {
+	panic("perception: no SIMD kernels on this architecture")
+}
+
+func horizontalAVX2(out *uint8, v *int16, starts *int, wt *int16, m, pairs, px int) {
+	panic("perception: no SIMD kernels on this architecture")
+}
