@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"runtime"
 	"strconv"
 	"testing"
 	"time"
@@ -24,6 +25,7 @@ import (
 //	resizepng  resizing and encoding fused, as Capture does both
 //	frame      the whole of Capture: capture, resize and encode
 //	frame32    the same for a factor-32 model (Qwen3-VL)
+//	ratio      a capture and a frame in turn: their times and frame/capture
 //
 // frame / capture is the overhead perception adds on top of reading the screen.
 func BenchmarkPerception(b *testing.B) {
@@ -120,6 +122,33 @@ func benchPerception(b *testing.B, w, h int) {
 		}
 		reportCPU(b, cpu)
 		b.ReportMetric(float64(buf.Len())/1024, "KB")
+	})
+	// ratio alternates a bare capture and a frame in one loop and reports their
+	// mean times and the frame's multiple of the capture, so both see the same
+	// machine: on a shared 2-core machine the capture alone drifts by a third
+	// between runs. A collection before each keeps either from paying for the
+	// other's garbage (each frame leaves a capture's worth).
+	b.Run("ratio", func(b *testing.B) {
+		var c Capturer
+		var tc, tf time.Duration
+		for b.Loop() {
+			// Each starts with no garbage left by the other to collect.
+			runtime.GC()
+			t0 := time.Now()
+			if _, err := platform.capture(r); err != nil {
+				b.Fatal(err)
+			}
+			tc += time.Since(t0)
+			runtime.GC()
+			t1 := time.Now()
+			if _, err := c.Capture(ctx, Grid{}); err != nil {
+				b.Fatal(err)
+			}
+			tf += time.Since(t1)
+		}
+		b.ReportMetric(float64(tc.Microseconds())/1000/float64(b.N), "capture-ms")
+		b.ReportMetric(float64(tf.Microseconds())/1000/float64(b.N), "frame-ms")
+		b.ReportMetric(float64(tf)/float64(tc), "frame/capture")
 	})
 	// frame is Capture for a factor-28 model (Qwen2.5-VL, UI-TARS), frame32 for
 	// Qwen3-VL's factor 32.
