@@ -169,8 +169,7 @@ func (c *Capturer) Capture(ctx context.Context, grid Grid) (Frame, error) {
 // change.
 func resizeEncode(img *image.RGBA, bgr bool, size image.Point, format string, enc func(image.Image) ([]byte, string, error)) ([]byte, string, error) {
 	if format == "" || format == FormatPNG {
-		var buf bytes.Buffer
-		buf.Grow(size.X * size.Y / 2)
+		var buf bytes.Buffer // sized by resizePNGFrom, which knows the size
 		if resizePNGFrom(&buf, img, size, bgr) {
 			return buf.Bytes(), "image/png", nil
 		}
