@@ -77,7 +77,8 @@ type stillSample struct {
 
 // stillFresh is how old Settle's last sample may be for Capture to use it when
 // Settle sampled: the screen had been still for settleQuiet when it was taken.
-const stillFresh = 100 * time.Millisecond
+// A variable only so that tests of the reuse can lengthen it.
+var stillFresh = 100 * time.Millisecond
 
 func (c *Capturer) backend() backend {
 	if c.be != nil {
