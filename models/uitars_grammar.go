@@ -96,8 +96,8 @@ func cutThink(text string) (rest, think string) {
 		}
 		text = head + text[i+n:]
 	}
-	if i, n, _ := thinkTag(text, "<think"); i >= 0 {
-		text = text[:i] + text[i+n:]
+	for i, n, _ := thinkTag(text, "<think"); i >= 0; i, n, _ = thinkTag(text, "<think") {
+		text = text[:i] + text[i+n:] // an opening tag left alone, as in "<think>Action: …"
 	}
 	return text, think
 }
