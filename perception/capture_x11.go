@@ -160,12 +160,18 @@ func getImageAs(c *xgb.Conn, r image.Rectangle, rgba bool) (img *image.RGBA, ok 
 		blackOpaque(img.Pix)
 		return img, true, nil
 	}
-	reply, err := xproto.GetImage(c, xproto.ImageFormatZPixmap, xproto.Drawable(screen.Root),
-		int16(area.Min.X), int16(area.Min.Y), uint16(area.Dx()), uint16(area.Dy()), 0xffffffff).Reply()
+	// The reply as read, not GetImageCookie.Reply's copy of its pixels: the
+	// pixels are the 32-byte header's tail, and a copy of a 1920x1080 screen is
+	// 8 MB more to allocate, fault in and move.
+	raw, err := xproto.GetImage(c, xproto.ImageFormatZPixmap, xproto.Drawable(screen.Root),
+		int16(area.Min.X), int16(area.Min.Y), uint16(area.Dx()), uint16(area.Dy()), 0xffffffff).Cookie.Reply()
+	if err == nil && len(raw) < 32 {
+		err = fmt.Errorf("a reply of %d bytes", len(raw))
+	}
 	if err != nil {
 		return nil, true, fmt.Errorf("capture %v: read the screen's pixels (X GetImage): %w — check that the X server is still running", r, err)
 	}
-	data := reply.Data
+	data := raw[32:]
 	if len(data) < area.Dx()*area.Dy()*4 {
 		return nil, true, fmt.Errorf("capture %v: the X server sent %d bytes of pixels, want %d", r, len(data), area.Dx()*area.Dy()*4)
 	}
