@@ -3,10 +3,13 @@
 // in, prefilled with the title of the window the user was in, Enter to start
 // it, Esc to close.
 //
-// The bar is a fyne window with no decorations (a splash window). Where it goes
-// and that it stays above other windows is platform code: on X11 (x11.go) EWMH
-// _NET_WM_STATE_ABOVE and _NET_ACTIVE_WINDOW on its native handle, at the top
-// centre of the monitor under the pointer; elsewhere fyne's defaults. The rest
+// The bar is a fyne window with no decorations (a splash window). Reading the
+// active window's title, and putting the bar at the top centre of the monitor
+// under the pointer (Place), above other windows and with the focus, is
+// platform code on the bar's native window: on X11 (x11.go) EWMH
+// _NET_WM_STATE_ABOVE and _NET_ACTIVE_WINDOW; on Windows (internal/win)
+// SetWindowPos HWND_TOPMOST and SetForegroundWindow; on macOS (internal/mac,
+// through purego) the floating window level and activating deskhand. The rest
 // is plain fyne and tested with its test driver.
 package taskbar
 
