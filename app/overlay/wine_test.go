@@ -3,21 +3,17 @@
 package overlay
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"image"
 	"image/color"
 	"io"
-	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/jezek/xgb"
-	"github.com/jezek/xgb/xproto"
 
 	"github.com/deskhand/deskhand/actuation"
 	"github.com/deskhand/deskhand/perception/xvfbtest"
@@ -66,150 +62,35 @@ func startWine(t *testing.T) *wineDesk {
 	return w
 }
 
-// probe is a running winprobe and the lines it has printed.
-type probe struct {
-	stdin io.WriteCloser
-	lines chan string
-	done  chan struct{}
-}
-
 // run starts winprobe showing a, with -hide if hide.
-func (w *wineDesk) run(t *testing.T, a actuation.Action, hide bool) *probe {
+func (w *wineDesk) run(t *testing.T, a actuation.Action, hide bool) *xvfbtest.WineProgram {
 	t.Helper()
 	args := []string{"-monitor", fmt.Sprintf("%d,%d,%d,%d", wineMonitor.Min.X, wineMonitor.Min.Y, wineMonitor.Max.X, wineMonitor.Max.Y)}
 	if hide {
 		args = append(args, "-hide")
 	}
-	c := w.prefix.Command(w.exe, append(args, a.String())...)
-	stderr, err := os.CreateTemp(t.TempDir(), "stderr") // not a pipe: see WinePrefix.Command
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stderr.Close() })
-	c.Stderr = stderr
-	stdin, err := c.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	// A pipe of our own, not StdoutPipe: Wait closes that one at exit, perhaps
-	// before the last line is read.
-	stdout, out, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.Stdout = out
-	err = c.Start()
-	out.Close()
-	if err != nil {
-		stdout.Close()
-		t.Fatal(err)
-	}
-	p := &probe{stdin: stdin, lines: make(chan string, 16), done: make(chan struct{})}
-	go func() {
-		s := bufio.NewScanner(stdout)
-		for s.Scan() {
-			p.lines <- strings.TrimSpace(s.Text()) // Windows ends lines with \r\n
-		}
-		close(p.lines)
-	}()
-	go func() {
-		_ = c.Wait()
-		close(p.done)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-p.done:
-		default:
-			_ = c.Process.Kill()
-			<-p.done
-		}
-		stdout.Close()
-		if log, _ := os.ReadFile(stderr.Name()); t.Failed() && len(log) > 0 {
-			t.Logf("winprobe's stderr:\n%s", log)
-		}
-	})
-	return p
-}
-
-// expect waits for winprobe's next line, which must start with want; it returns
-// the rest.
-func (p *probe) expect(t *testing.T, want string, timeout time.Duration) string {
-	t.Helper()
-	deadline := time.After(timeout)
-	done := p.done
-	for {
-		select {
-		case l, ok := <-p.lines:
-			if !ok {
-				t.Fatalf("winprobe ended before printing %q", want)
-			}
-			if rest, found := strings.CutPrefix(l, want); found {
-				return strings.TrimSpace(rest)
-			}
-			t.Fatalf("winprobe printed %q, want %q", l, want)
-		case <-done:
-			// Wine's services may hold the pipe open after winprobe exits:
-			// take what it printed last, without waiting for the end.
-			done, deadline = nil, time.After(2*time.Second)
-		case <-deadline:
-			if done == nil {
-				t.Fatalf("winprobe exited without printing %q", want)
-			}
-			t.Fatalf("winprobe did not print %q within %v", want, timeout)
-		}
-	}
+	return w.prefix.Start(t, w.exe, append(args, a.String())...)
 }
 
 // answer waits for winprobe's answer.
-func (p *probe) answer(t *testing.T) Answer {
+func answer(t *testing.T, p *xvfbtest.WineProgram) Answer {
 	t.Helper()
 	var a Answer
-	if err := json.Unmarshal([]byte(p.expect(t, "answer", 20*time.Second)), &a); err != nil {
+	if err := json.Unmarshal([]byte(p.Expect(t, "answer", 20*time.Second)), &a); err != nil {
 		t.Fatal(err)
 	}
 	select {
-	case <-p.done:
+	case <-p.Done():
 	case <-time.After(20 * time.Second):
 		t.Fatal("winprobe did not exit after its answer")
 	}
 	return a
 }
 
-// markerPixels returns the screen pixels within r that have the marker's colour.
-func (w *wineDesk) markerPixels(t *testing.T, r image.Rectangle) []image.Point {
-	t.Helper()
-	img := w.grab(t, r)
-	var ps []image.Point
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for x := r.Min.X; x < r.Max.X; x++ {
-			if img.RGBAAt(x, y) == MarkerColor {
-				ps = append(ps, image.Pt(x, y))
-			}
-		}
-	}
-	return ps
-}
-
-// grab reads r of the screen.
-func (w *wineDesk) grab(t *testing.T, r image.Rectangle) *image.RGBA {
-	t.Helper()
-	root := xproto.Setup(w.conn).DefaultScreen(w.conn).Root
-	reply, err := xproto.GetImage(w.conn, xproto.ImageFormatZPixmap, xproto.Drawable(root),
-		int16(r.Min.X), int16(r.Min.Y), uint16(r.Dx()), uint16(r.Dy()), 0xffffffff).Reply()
-	if err != nil {
-		t.Fatal(err)
-	}
-	img := image.NewRGBA(r)
-	for i := 0; i < len(img.Pix); i += 4 { // BGRX to RGBA
-		img.Pix[i], img.Pix[i+1], img.Pix[i+2], img.Pix[i+3] = reply.Data[i+2], reply.Data[i+1], reply.Data[i], 0xff
-	}
-	return img
-}
-
 // pixel reads one pixel of the screen.
 func (w *wineDesk) pixel(t *testing.T, p image.Point) color.RGBA {
 	t.Helper()
-	return w.grab(t, image.Rectangle{Min: p, Max: p.Add(image.Pt(1, 1))}).RGBAAt(p.X, p.Y)
+	return xvfbtest.Grab(t, w.conn, image.Rectangle{Min: p, Max: p.Add(image.Pt(1, 1))}).RGBAAt(p.X, p.Y)
 }
 
 // markerArea is the number of pixels the marker of a click at target covers.
@@ -227,23 +108,6 @@ func markerArea(target image.Point) int {
 		}
 	}
 	return n
-}
-
-// eventually waits until check finds no problem; Wine draws its windows a
-// moment after winprobe has shown them.
-func (w *wineDesk) eventually(t *testing.T, check func() []string) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		problems := check()
-		if len(problems) == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal(strings.Join(problems, "\n"))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 func aroundTarget(target image.Point) image.Rectangle {
@@ -265,12 +129,12 @@ func (w *wineDesk) checkShown(t *testing.T, p Prompt, under color.RGBA) {
 	if at.Overlaps(aroundTarget(target)) {
 		t.Errorf("panel at %v overlaps the marker around %v", at, target)
 	}
-	w.eventually(t, func() []string {
+	xvfbtest.Eventually(t, func() []string {
 		var problems []string
 		if c := w.pixel(t, target); c != under {
 			problems = append(problems, fmt.Sprintf("the target pixel %v is %v on the screen, want %v as without the overlay", target, c, under))
 		}
-		ps := w.markerPixels(t, aroundTarget(target))
+		ps := markerPixels(t, w.conn, aroundTarget(target))
 		if len(ps) != want {
 			return append(problems, fmt.Sprintf("%d marker pixels around %v on the screen, want %d", len(ps), target, want))
 		}
@@ -284,7 +148,7 @@ func (w *wineDesk) checkShown(t *testing.T, p Prompt, under color.RGBA) {
 		}
 		// The screen shows the panel's own picture there: every pixel of the
 		// border, and a row through the buttons.
-		shot := w.grab(t, at)
+		shot := xvfbtest.Grab(t, w.conn, at)
 		diff, total := 0, 0
 		for y := range at.Dy() {
 			for x := range at.Dx() {
@@ -338,13 +202,13 @@ func TestWineOverlay(t *testing.T) {
 			p := probePrompt(click(tc.target.X, tc.target.Y))
 			under := w.pixel(t, tc.target)
 			pr := w.run(t, p.Action, false)
-			pr.expect(t, "shown", time.Minute)
+			pr.Expect(t, "shown", time.Minute)
 			w.checkShown(t, p, under)
 			w.clickButton(t, p, tc.button)
-			if a := pr.answer(t); a.Choice != tc.button || a.Point != nil {
+			if a := answer(t, pr); a.Choice != tc.button || a.Point != nil {
 				t.Errorf("answer %+v, want %s", a, tc.button)
 			}
-			if n := len(w.markerPixels(t, aroundTarget(tc.target))); n != 0 {
+			if n := len(markerPixels(t, w.conn, aroundTarget(tc.target))); n != 0 {
 				t.Errorf("%d marker pixels left on the screen after the answer", n)
 			}
 		})
@@ -355,29 +219,29 @@ func TestWineOverlay(t *testing.T) {
 		p := probePrompt(click(target.X, target.Y))
 		under := w.pixel(t, target)
 		pr := w.run(t, p.Action, true)
-		pr.expect(t, "shown", time.Minute)
+		pr.Expect(t, "shown", time.Minute)
 		w.checkShown(t, p, under)
-		if _, err := io.WriteString(pr.stdin, "hide\n"); err != nil {
+		if _, err := io.WriteString(pr.Stdin, "hide\n"); err != nil {
 			t.Fatal(err)
 		}
-		pr.expect(t, "hidden", 10*time.Second)
-		if n := len(w.markerPixels(t, aroundTarget(target))); n != 0 {
+		pr.Expect(t, "hidden", 10*time.Second)
+		if n := len(markerPixels(t, w.conn, aroundTarget(target))); n != 0 {
 			t.Errorf("%d marker pixels on the screen once Hide has returned", n)
 		}
 		panel, err := RenderPanel(p)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n := len(w.markerPixels(t, PlacePanel(p, panel.Image.Bounds().Size()))); n != 0 {
+		if n := len(markerPixels(t, w.conn, PlacePanel(p, panel.Image.Bounds().Size()))); n != 0 {
 			t.Errorf("%d pixels of the panel's border on the screen once Hide has returned", n)
 		}
-		if _, err := io.WriteString(pr.stdin, "restore\n"); err != nil {
+		if _, err := io.WriteString(pr.Stdin, "restore\n"); err != nil {
 			t.Fatal(err)
 		}
-		pr.expect(t, "restored", 10*time.Second)
+		pr.Expect(t, "restored", 10*time.Second)
 		w.checkShown(t, p, under)
 		w.clickButton(t, p, Approve)
-		if a := pr.answer(t); a.Choice != Approve {
+		if a := answer(t, pr); a.Choice != Approve {
 			t.Errorf("answer %+v after restore, want approve", a)
 		}
 	})

@@ -86,22 +86,16 @@ func (x *x11Desk) wait(t *testing.T, out <-chan result) result {
 	}
 }
 
-// markerPixels returns the screen pixels within r that have the marker's colour.
-func (x *x11Desk) markerPixels(t *testing.T, r image.Rectangle) []image.Point {
+// markerPixels returns the pixels within r of the screen of the X server c
+// is connected to that have the marker's colour.
+func markerPixels(t *testing.T, c *xgb.Conn, r image.Rectangle) []image.Point {
 	t.Helper()
-	root := xproto.Setup(x.conn).DefaultScreen(x.conn).Root
-	reply, err := xproto.GetImage(x.conn, xproto.ImageFormatZPixmap, xproto.Drawable(root),
-		int16(r.Min.X), int16(r.Min.Y), uint16(r.Dx()), uint16(r.Dy()), 0xffffffff).Reply()
-	if err != nil {
-		t.Fatal(err)
-	}
+	img := xvfbtest.Grab(t, c, r)
 	var ps []image.Point
-	for y := range r.Dy() {
-		for xx := range r.Dx() {
-			i := 4 * (y*r.Dx() + xx)
-			b, g, rr := reply.Data[i], reply.Data[i+1], reply.Data[i+2]
-			if rr == MarkerColor.R && g == MarkerColor.G && b == MarkerColor.B {
-				ps = append(ps, image.Pt(r.Min.X+xx, r.Min.Y+y))
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			if img.RGBAAt(x, y) == MarkerColor {
+				ps = append(ps, image.Pt(x, y))
 			}
 		}
 	}
@@ -123,7 +117,7 @@ func TestX11OverlayClick(t *testing.T) {
 	out := x.ask(t, context.Background(), p)
 
 	around := image.Rectangle{Min: target, Max: target.Add(image.Pt(1, 1))}.Inset(-armLength - 4)
-	ps := x.markerPixels(t, around)
+	ps := markerPixels(t, x.conn, around)
 	if len(ps) < 100 {
 		t.Fatalf("only %d marker pixels around the target on the screen", len(ps))
 	}
@@ -169,7 +163,7 @@ func TestX11OverlayClick(t *testing.T) {
 	if r.err != nil || r.a.Choice != Approve {
 		t.Fatalf("Ask = %+v, %v; want approve", r.a, r.err)
 	}
-	if ps := x.markerPixels(t, around); len(ps) != 0 {
+	if ps := markerPixels(t, x.conn, around); len(ps) != 0 {
 		t.Errorf("%d marker pixels left on the screen after the answer", len(ps))
 	}
 	// The keys are released: Return reaches applications again.
@@ -248,18 +242,18 @@ func TestX11OverlayHideAndCancel(t *testing.T) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	out := x.ask(t, ctx, Prompt{Action: click(target.X, target.Y), Monitor: image.Rect(0, 0, 1280, 800)})
 	around := image.Rectangle{Min: target, Max: target.Add(image.Pt(1, 1))}.Inset(-armLength - 4)
-	if len(x.markerPixels(t, around)) == 0 {
+	if len(markerPixels(t, x.conn, around)) == 0 {
 		t.Fatal("no marker on the screen")
 	}
 	restore, err := x.o.Hide(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(x.markerPixels(t, around)); n != 0 {
+	if n := len(markerPixels(t, x.conn, around)); n != 0 {
 		t.Errorf("%d marker pixels on the screen while hidden", n)
 	}
 	restore()
-	if len(x.markerPixels(t, around)) == 0 {
+	if len(markerPixels(t, x.conn, around)) == 0 {
 		t.Error("the marker did not come back after the capture")
 	}
 	stop := errors.New("user pressed Stop")
@@ -268,7 +262,7 @@ func TestX11OverlayHideAndCancel(t *testing.T) {
 	if !errors.Is(r.err, stop) {
 		t.Errorf("Ask after cancel = %v, want the cause %v", r.err, stop)
 	}
-	if n := len(x.markerPixels(t, around)); n != 0 {
+	if n := len(markerPixels(t, x.conn, around)); n != 0 {
 		t.Errorf("%d marker pixels left after cancel", n)
 	}
 }
