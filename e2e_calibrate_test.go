@@ -31,7 +31,8 @@ func calibrationWindows(d *xvfbtest.Display) string {
 func TestCalibrateOnScreen(t *testing.T) {
 	tests := []struct {
 		name     string
-		monitors []string // RandR monitors; none: the whole screen
+		screen   image.Point // the X screen; zero: 1920x1080
+		monitors []string    // RandR monitors; none: the whole screen
 		args     []string
 		writes   perception.Convention
 		code     int
@@ -44,10 +45,25 @@ func TestCalibrateOnScreen(t *testing.T) {
 			bounds: image.Rect(0, 0, 1920, 1080), fix: "--adapter uitars10"},
 		{name: "second monitor", monitors: []string{"960x1080+0+0", "960x1080+960+0"}, args: []string{"--monitor", "1"},
 			writes: perception.ImagePixels, code: 0, want: calibrate.KindOK, bounds: image.Rect(960, 0, 1920, 1080)},
+		// Other screens users have: a laptop's odd size (sent as 1372x756), a
+		// portrait monitor beside a landscape one, and three monitors of
+		// different sizes with none at the screen's origin but the first.
+		{name: "1366x768", screen: image.Pt(1366, 768), writes: perception.ImagePixels, code: 0, want: calibrate.KindOK,
+			bounds: image.Rect(0, 0, 1366, 768)},
+		{name: "portrait monitor", screen: image.Pt(3000, 1920), monitors: []string{"1920x1080+0+0", "1080x1920+1920+0"},
+			args: []string{"--monitor", "1"}, writes: perception.ImagePixels, code: 0, want: calibrate.KindOK,
+			bounds: image.Rect(1920, 0, 3000, 1920)},
+		{name: "third of three monitors", screen: image.Pt(3200, 2400),
+			monitors: []string{"1280x1024+0+0", "1920x1080+1280+200", "1600x1200+800+1200"},
+			args:     []string{"--monitor", "2"}, writes: perception.ImagePixels, code: 0, want: calibrate.KindOK,
+			bounds: image.Rect(800, 1200, 2400, 2400)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := xvfbtest.Start(t, 1920, 1080)
+			if tt.screen == (image.Point{}) {
+				tt.screen = image.Pt(1920, 1080)
+			}
+			d := xvfbtest.Start(t, tt.screen.X, tt.screen.Y)
 			if len(tt.monitors) > 0 {
 				d.SetMonitors(t, tt.monitors...)
 			}

@@ -448,24 +448,40 @@ func abs(v int) int {
 	return v
 }
 
-// TestSecondMonitor: on two RandR monitors, the second at a non-zero origin, the
-// model sees only the chosen monitor and its click lands there, mapped back with
-// the monitor's origin. The monitor is chosen with --monitor, or by the pointer.
+// TestSecondMonitor: on two RandR monitors, the second at a non-zero origin (and
+// in portrait), the model sees only the chosen monitor and its click lands
+// there, mapped back with the monitor's origin. The monitor is chosen with
+// --monitor, or by the pointer.
 func TestSecondMonitor(t *testing.T) {
-	for _, how := range []string{"flag", "pointer"} {
-		t.Run(how, func(t *testing.T) {
-			d := xvfbtest.Start(t, 3200, 1080)
-			d.SetMonitors(t, "1280x720+0+0", "1920x1080+1280+0")
+	for _, tc := range []struct {
+		name     string
+		screen   image.Point
+		monitors []string
+		target   string          // the target terminal's geometry, on mon
+		mon      image.Rectangle // the monitor deskhand must use
+		pointer  image.Point     // where the pointer starts
+		flag     bool            // --monitor 1, else the monitor under the pointer
+		img      image.Point     // the image the model must get
+	}{
+		{"flag", image.Pt(3200, 1080), []string{"1280x720+0+0", "1920x1080+1280+0"}, "70x20+2000+400",
+			image.Rect(1280, 0, 3200, 1080), image.Pt(200, 600), true, image.Pt(1904, 1064)},
+		{"pointer", image.Pt(3200, 1080), []string{"1280x720+0+0", "1920x1080+1280+0"}, "70x20+2000+400",
+			image.Rect(1280, 0, 3200, 1080), image.Pt(1500, 900), false, image.Pt(1904, 1064)},
+		// A portrait monitor: 1080x1920 goes to a Qwen2.5-VL model as 1064x1904.
+		{"portrait", image.Pt(3000, 1920), []string{"1920x1080+0+0", "1080x1920+1920+0"}, "70x20+2300+1500",
+			image.Rect(1920, 0, 3000, 1920), image.Pt(2500, 300), false, image.Pt(1064, 1904)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := xvfbtest.Start(t, tc.screen.X, tc.screen.Y)
+			d.SetMonitors(t, tc.monitors...)
 			dir := t.TempDir()
 			out := filepath.Join(dir, "out.txt")
-			centre := targetAndDecoy(t, d, "70x20+2000+400", "70x20+100+100")
-			mon := image.Rect(1280, 0, 3200, 1080)
+			centre := targetAndDecoy(t, d, tc.target, "70x20+100+100")
+			mon := tc.mon
 			args := []string{"run", "--yes", "--trace", t.TempDir()}
-			if how == "flag" {
-				d.Output(t, "xdotool", "mousemove", "200", "600") // on the first monitor
+			d.Output(t, "xdotool", "mousemove", strconv.Itoa(tc.pointer.X), strconv.Itoa(tc.pointer.Y))
+			if tc.flag {
 				args = append(args, "--monitor", "1")
-			} else {
-				d.Output(t, "xdotool", "mousemove", "1500", "900") // on the second monitor
 			}
 
 			srv := ollamatest.NewServer(uitars)
@@ -494,8 +510,8 @@ func TestSecondMonitor(t *testing.T) {
 			if got := waitFile(t, out, 5*time.Second); got != "second-monitor\n" {
 				t.Errorf("file = %q", got)
 			}
-			if want := image.Pt(1904, 1064); img != want {
-				t.Errorf("image sent = %v, want %v (the second monitor alone)", img, want)
+			if img != tc.img {
+				t.Errorf("image sent = %v, want %v (the chosen monitor alone)", img, tc.img)
 			}
 			if p := pointer(t, d); abs(p.X-centre.X) > 2 || abs(p.Y-centre.Y) > 2 {
 				t.Errorf("pointer at %v after the click, want within one image pixel of %v", p, centre)
