@@ -8,12 +8,10 @@ import (
 	"image"
 	"image/color"
 	"io"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
 
-	"github.com/jezek/xgb"
 
 	"github.com/deskhand/deskhand/actuation"
 	"github.com/deskhand/deskhand/perception/xvfbtest"
@@ -35,31 +33,16 @@ func probePrompt(a actuation.Action) Prompt {
 	return Prompt{Step: 1, Action: a, Monitor: wineMonitor, Risk: "low", Thought: "winprobe"}
 }
 
-// wineDesk is an Xvfb desktop with a booted Wine prefix and a built winprobe.
-type wineDesk struct {
-	d      *xvfbtest.Display
-	conn   *xgb.Conn // the test's own connection, to read the screen
-	prefix *xvfbtest.WinePrefix
-	exe    string
-}
+type wineDesk struct{ *xvfbtest.WineDesk }
 
 func startWine(t *testing.T) *wineDesk {
 	t.Helper()
 	xvfbtest.Need(t, "xdotool", "xsetroot")
-	d := xvfbtest.Start(t, wineMonitor.Dx(), wineMonitor.Dy())
-	d.Setenv(t)
-	// Not black: where the marker's window is transparent, the screen must show
-	// what is under it, not the black of an unpainted window.
-	d.Output(t, "xsetroot", "-solid", "#5a8fc2")
-	w := &wineDesk{d: d, exe: filepath.Join(t.TempDir(), "winprobe.exe")}
-	w.prefix = xvfbtest.Wine(t, d, func() error { return xvfbtest.BuildWindows(w.exe, "./testdata/winprobe", false) })
-	c, err := xgb.NewConn()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	w.conn = c
-	return w
+	return &wineDesk{xvfbtest.StartWineDesk(t, wineMonitor.Size(), "./testdata/winprobe", func(d *xvfbtest.Display) {
+		// Not black: where the marker's window is transparent, the screen must
+		// show what is under it, not the black of an unpainted window.
+		d.Output(t, "xsetroot", "-solid", "#5a8fc2")
+	})}
 }
 
 // run starts winprobe showing a, with -hide if hide.
@@ -69,7 +52,7 @@ func (w *wineDesk) run(t *testing.T, a actuation.Action, hide bool) *xvfbtest.Wi
 	if hide {
 		args = append(args, "-hide")
 	}
-	return w.prefix.Start(t, w.exe, append(args, a.String())...)
+	return w.Prefix.Start(t, w.Exe, append(args, a.String())...)
 }
 
 // answer waits for winprobe's answer.
@@ -90,7 +73,7 @@ func answer(t *testing.T, p *xvfbtest.WineProgram) Answer {
 // pixel reads one pixel of the screen.
 func (w *wineDesk) pixel(t *testing.T, p image.Point) color.RGBA {
 	t.Helper()
-	return xvfbtest.Grab(t, w.conn, image.Rectangle{Min: p, Max: p.Add(image.Pt(1, 1))}).RGBAAt(p.X, p.Y)
+	return xvfbtest.Grab(t, w.Conn, image.Rectangle{Min: p, Max: p.Add(image.Pt(1, 1))}).RGBAAt(p.X, p.Y)
 }
 
 // markerArea is the number of pixels the marker of a click at target covers.
@@ -134,7 +117,7 @@ func (w *wineDesk) checkShown(t *testing.T, p Prompt, under color.RGBA) {
 		if c := w.pixel(t, target); c != under {
 			problems = append(problems, fmt.Sprintf("the target pixel %v is %v on the screen, want %v as without the overlay", target, c, under))
 		}
-		ps := markerPixels(t, w.conn, aroundTarget(target))
+		ps := markerPixels(t, w.Conn, aroundTarget(target))
 		if len(ps) != want {
 			return append(problems, fmt.Sprintf("%d marker pixels around %v on the screen, want %d", len(ps), target, want))
 		}
@@ -148,7 +131,7 @@ func (w *wineDesk) checkShown(t *testing.T, p Prompt, under color.RGBA) {
 		}
 		// The screen shows the panel's own picture there: every pixel of the
 		// border, and a row through the buttons.
-		shot := xvfbtest.Grab(t, w.conn, at)
+		shot := xvfbtest.Grab(t, w.Conn, at)
 		diff, total := 0, 0
 		for y := range at.Dy() {
 			for x := range at.Dx() {
@@ -179,7 +162,7 @@ func (w *wineDesk) clickButton(t *testing.T, p Prompt, c Choice) {
 	for _, b := range panel.Buttons {
 		if b.Choice == c {
 			q := at.Min.Add(b.Rect.Min).Add(b.Rect.Size().Div(2))
-			w.d.Output(t, "xdotool", "mousemove", strconv.Itoa(q.X), strconv.Itoa(q.Y), "click", "1")
+			w.D.Output(t, "xdotool", "mousemove", strconv.Itoa(q.X), strconv.Itoa(q.Y), "click", "1")
 			return
 		}
 	}
@@ -208,7 +191,7 @@ func TestWineOverlay(t *testing.T) {
 			if a := answer(t, pr); a.Choice != tc.button || a.Point != nil {
 				t.Errorf("answer %+v, want %s", a, tc.button)
 			}
-			if n := len(markerPixels(t, w.conn, aroundTarget(tc.target))); n != 0 {
+			if n := len(markerPixels(t, w.Conn, aroundTarget(tc.target))); n != 0 {
 				t.Errorf("%d marker pixels left on the screen after the answer", n)
 			}
 		})
@@ -225,14 +208,14 @@ func TestWineOverlay(t *testing.T) {
 			t.Fatal(err)
 		}
 		pr.Expect(t, "hidden", 10*time.Second)
-		if n := len(markerPixels(t, w.conn, aroundTarget(target))); n != 0 {
+		if n := len(markerPixels(t, w.Conn, aroundTarget(target))); n != 0 {
 			t.Errorf("%d marker pixels on the screen once Hide has returned", n)
 		}
 		panel, err := RenderPanel(p)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n := len(markerPixels(t, w.conn, PlacePanel(p, panel.Image.Bounds().Size()))); n != 0 {
+		if n := len(markerPixels(t, w.Conn, PlacePanel(p, panel.Image.Bounds().Size()))); n != 0 {
 			t.Errorf("%d pixels of the panel's border on the screen once Hide has returned", n)
 		}
 		if _, err := io.WriteString(pr.Stdin, "restore\n"); err != nil {

@@ -8,13 +8,11 @@ import (
 	"image"
 	"image/color"
 	"io"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/jezek/xgb"
 
 	"github.com/deskhand/deskhand/perception/xvfbtest"
 )
@@ -48,27 +46,12 @@ type raised struct {
 	Err        string
 }
 
-type wineDesk struct {
-	d      *xvfbtest.Display
-	conn   *xgb.Conn
-	prefix *xvfbtest.WinePrefix
-	exe    string
-}
+type wineDesk struct{ *xvfbtest.WineDesk }
 
 func startWine(t *testing.T) *wineDesk {
 	t.Helper()
 	xvfbtest.Need(t, "xdotool", "xwininfo")
-	d := xvfbtest.Start(t, wineScreen.Dx(), wineScreen.Dy())
-	d.Setenv(t)
-	w := &wineDesk{d: d, exe: filepath.Join(t.TempDir(), "winprobe.exe")}
-	w.prefix = xvfbtest.Wine(t, d, func() error { return xvfbtest.BuildWindows(w.exe, "./testdata/winprobe", false) })
-	c, err := xgb.NewConn()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	w.conn = c
-	return w
+	return &wineDesk{xvfbtest.StartWineDesk(t, wineScreen.Size(), "./testdata/winprobe", nil)}
 }
 
 // The task bar's Win32 code under Wine: ActiveTitle reads Notepad's title, and
@@ -77,14 +60,14 @@ func startWine(t *testing.T) *wineDesk {
 // when Notepad takes the focus back.
 func TestWineTaskbar(t *testing.T) {
 	w := startWine(t)
-	w.prefix.Start(t, "notepad")
-	notepad := w.d.WaitWindow(t, "Notepad", 2*time.Minute)
-	w.d.Output(t, "xdotool", "windowmove", "--sync", notepad, "0", "0")
-	w.d.Output(t, "xdotool", "windowsize", "--sync", notepad, strconv.Itoa(wineScreen.Dx()), strconv.Itoa(wineScreen.Dy()))
-	w.d.Output(t, "xdotool", "windowactivate", "--sync", notepad)
+	w.Prefix.Start(t, "notepad")
+	notepad := w.D.WaitWindow(t, "Notepad", 2*time.Minute)
+	w.D.Output(t, "xdotool", "windowmove", "--sync", notepad, "0", "0")
+	w.D.Output(t, "xdotool", "windowsize", "--sync", notepad, strconv.Itoa(wineScreen.Dx()), strconv.Itoa(wineScreen.Dy()))
+	w.D.Output(t, "xdotool", "windowactivate", "--sync", notepad)
 
 	t.Run("title", func(t *testing.T) {
-		probe := w.prefix.Start(t, w.exe, "title")
+		probe := w.Prefix.Start(t, w.Exe, "title")
 		if got := probe.Expect(t, "title", time.Minute); got != "Untitled - Notepad" {
 			t.Errorf("ActiveTitle with Notepad focused = %q, want %q", got, "Untitled - Notepad")
 		}
@@ -96,9 +79,9 @@ func TestWineTaskbar(t *testing.T) {
 		pointers := []image.Point{{900, 500}, {100, 700}}
 		var probe *xvfbtest.WineProgram
 		for i, pointer := range pointers {
-			w.d.Output(t, "xdotool", "mousemove", "--sync", strconv.Itoa(pointer.X), strconv.Itoa(pointer.Y))
+			w.D.Output(t, "xdotool", "mousemove", "--sync", strconv.Itoa(pointer.X), strconv.Itoa(pointer.Y))
 			if i == 0 {
-				probe = w.prefix.Start(t, w.exe, "raise")
+				probe = w.Prefix.Start(t, w.Exe, "raise")
 			} else if _, err := io.WriteString(probe.Stdin, "again\n"); err != nil {
 				t.Fatal(err)
 			}
@@ -132,20 +115,20 @@ func (w *wineDesk) checkRaised(t *testing.T, r raised, pointer image.Point, note
 	if r.Foreground != probeTitle {
 		t.Errorf("foreground window after Raise %q, want %q", r.Foreground, probeTitle)
 	}
-	probe := w.d.WaitWindow(t, "^"+probeTitle+"$", 10*time.Second)
+	probe := w.D.WaitWindow(t, "^"+probeTitle+"$", 10*time.Second)
 	xvfbtest.Eventually(t, func() []string {
 		var problems []string
-		if x, y, wd, ht := w.d.Geometry(t, probe); image.Rect(x, y, x+wd, y+ht) != bar {
+		if x, y, wd, ht := w.D.Geometry(t, probe); image.Rect(x, y, x+wd, y+ht) != bar {
 			problems = append(problems, fmt.Sprintf("the window is at %v on the X screen, want %v", image.Rect(x, y, x+wd, y+ht), bar))
 		}
-		if active := w.d.Output(t, "xdotool", "getactivewindow"); active != probe {
+		if active := w.D.Output(t, "xdotool", "getactivewindow"); active != probe {
 			problems = append(problems, fmt.Sprintf("the active X window is %s, want the probe's %s (Notepad's is %s)", active, probe, notepad))
 		}
 		return append(problems, w.covered(t, bar)...)
 	})
 
 	// Notepad takes the focus back: the bar stays above it.
-	w.d.Output(t, "xdotool", "windowactivate", "--sync", notepad)
+	w.D.Output(t, "xdotool", "windowactivate", "--sync", notepad)
 	time.Sleep(200 * time.Millisecond) // what would cover the bar has had time to
 	if problems := w.covered(t, bar); len(problems) > 0 {
 		t.Errorf("after Notepad took the focus back: %s", strings.Join(problems, "\n"))
@@ -155,7 +138,7 @@ func (w *wineDesk) checkRaised(t *testing.T, r raised, pointer image.Point, note
 // covered checks that the screen shows the probe's window all over bar.
 func (w *wineDesk) covered(t *testing.T, bar image.Rectangle) []string {
 	t.Helper()
-	shot := xvfbtest.Grab(t, w.conn, bar)
+	shot := xvfbtest.Grab(t, w.Conn, bar)
 	n := 0
 	for y := bar.Min.Y; y < bar.Max.Y; y++ {
 		for x := bar.Min.X; x < bar.Max.X; x++ {

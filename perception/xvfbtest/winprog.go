@@ -149,3 +149,33 @@ func Eventually(t testing.TB, check func() []string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// WineDesk is an Xvfb desktop with a booted Wine prefix, a Windows probe
+// built for it, and the test's own X connection to read the screen back.
+type WineDesk struct {
+	D      *Display
+	Conn   *xgb.Conn
+	Prefix *WinePrefix
+	Exe    string // the probe, built for windows/amd64 without cgo
+}
+
+// StartWineDesk starts a desktop of size with DISPLAY set to it, runs prepare
+// on it (if not nil) before Wine boots, and builds the Go package probe
+// (relative to the test's package directory) for Windows while Wine boots.
+func StartWineDesk(t testing.TB, size image.Point, probe string, prepare func(*Display)) *WineDesk {
+	t.Helper()
+	d := Start(t, size.X, size.Y)
+	d.Setenv(t)
+	if prepare != nil {
+		prepare(d)
+	}
+	w := &WineDesk{D: d, Exe: filepath.Join(t.TempDir(), "winprobe.exe")}
+	w.Prefix = Wine(t, d, func() error { return BuildWindows(w.Exe, probe, false) })
+	c, err := xgb.NewConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	w.Conn = c
+	return w
+}
